@@ -63,14 +63,14 @@ bool ByteReader::read_bytes(size_t n, const uint8_t*& out) {
 }
 
 bool ByteReader::read_fixed_u32(uint32_t& out) {
-  const uint8_t* p;
+  const uint8_t* p = nullptr;
   if (!read_bytes(4, p)) return false;
   out = uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
   return true;
 }
 
 bool ByteReader::read_fixed_u64(uint64_t& out) {
-  uint32_t lo, hi;
+  uint32_t lo = 0, hi = 0;
   if (!read_fixed_u32(lo) || !read_fixed_u32(hi)) return false;
   out = uint64_t(lo) | uint64_t(hi) << 32;
   return true;

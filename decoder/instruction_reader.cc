@@ -63,7 +63,7 @@ bool InstructionReader::read_immediates(Instruction& out) {
       return true;
     }
     case ImmKind::RefType: {
-      uint8_t b;
+      uint8_t b = 0;
       const uint64_t at = r.offset();
       if (!r.read_u8(b)) return false;
       if (b != uint8_t(ValType::FuncRef) && b != uint8_t(ValType::ExternRef)) {
@@ -88,7 +88,7 @@ bool InstructionReader::read_immediates(Instruction& out) {
       select_types_.clear();
       for (uint32_t i = 0; i < count; ++i) {
         const uint64_t at = r.offset();
-        uint8_t b;
+        uint8_t b = 0;
         if (!r.read_u8(b)) return false;
         if (!is_valtype_byte(b)) return r.fail_at(at, DecodeErrorCode::MalformedValueType);
         select_types_.push_back(ValType(b));
@@ -148,7 +148,7 @@ bool InstructionReader::read_memarg(MemArg& out) {
 bool InstructionReader::read_zero_byte(uint32_t& out) {
   if (features_.multi_memory) return reader_.read_u32(out);
   const uint64_t at = reader_.offset();
-  uint8_t b;
+  uint8_t b = 0;
   if (!reader_.read_u8(b)) return false;
   if (b != 0) return reader_.fail_at(at, DecodeErrorCode::ZeroByteExpected);
   out = 0;

@@ -211,7 +211,7 @@ bool ModuleDecoder::finish(ByteReader& r) {
 
 bool ModuleDecoder::read_valtype(ByteReader& r, ValType& out) {
   const uint64_t at = r.offset();
-  uint8_t b;
+  uint8_t b = 0;
   if (!r.read_u8(b)) return false;
   if (!is_valtype_byte(b) || (b == uint8_t(ValType::V128) && !features_.simd)) {
     char detail[16];
@@ -224,7 +224,7 @@ bool ModuleDecoder::read_valtype(ByteReader& r, ValType& out) {
 
 bool ModuleDecoder::read_reftype(ByteReader& r, ValType& out) {
   const uint64_t at = r.offset();
-  uint8_t b;
+  uint8_t b = 0;
   if (!r.read_u8(b)) return false;
   if (b != uint8_t(ValType::FuncRef) && b != uint8_t(ValType::ExternRef)) {
     return r.fail_at(at, DecodeErrorCode::MalformedReferenceType);

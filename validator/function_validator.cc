@@ -258,7 +258,7 @@ bool FunctionValidator::branch_check(const Instruction& ins, uint32_t depth, boo
 
 bool FunctionValidator::check_parametric(const Instruction& ins) {
   if (ins.op == Opcode::Drop) {
-    Operand t;
+    Operand t = kUnknown;
     return pop(t);
   }
   if (ins.op == Opcode::SelectT) {
@@ -271,7 +271,7 @@ bool FunctionValidator::check_parametric(const Instruction& ins) {
     push(t);
     return true;
   }
-  Operand a, b;
+  Operand a = kUnknown, b = kUnknown;
   if (!pop_expect(ValType::I32) || !pop(a) || !pop(b)) return false;
   const auto is_ref = [](Operand t) { return t != kUnknown && is_reftype(ValType(t)); };
   if (is_ref(a) || is_ref(b)) return mismatch("untyped select needs numeric or vector operands");
@@ -350,7 +350,7 @@ bool FunctionValidator::check_reference(const Instruction& ins) {
   switch (ins.op) {
     case Opcode::RefNull: push(ins.ref_type); return true;
     case Opcode::RefIsNull: {
-      Operand t;
+      Operand t = kUnknown;
       if (!pop(t)) return false;
       if (t != kUnknown && !is_reftype(ValType(t))) {
         return mismatch("ref.is_null expects a reference, found " + operand_name(t));
@@ -418,7 +418,7 @@ bool FunctionValidator::pop(Operand& out) {
 }
 
 bool FunctionValidator::pop_expect(ValType expected, Operand* out) {
-  Operand actual;
+  Operand actual = kUnknown;
   if (!pop(actual)) return false;
   if (actual != kUnknown && actual != Operand(expected)) {
     return mismatch("expected " + std::string(valtype_name(expected)) + ", found " +
