@@ -127,12 +127,13 @@ bool ModuleDecoder::read_section(ByteReader& r) {
     return r.fail_at(header, DecodeErrorCode::MalformedSectionId, "id " + std::to_string(id));
   }
   section_ = SectionId(id);
+  const uint64_t size_at = r.offset();
   if (!r.read_u32(size)) return false;
   if (size > r.remaining()) {
-    return r.fail(DecodeErrorCode::LengthOutOfBounds,
-                  std::string(section_name(section_)) + " section size " + std::to_string(size) +
-                      " exceeds the " + std::to_string(r.remaining()) +
-                      " bytes left in the module");
+    return r.fail_at(size_at, DecodeErrorCode::LengthOutOfBounds,
+                     std::string(section_name(section_)) + " section size " + std::to_string(size) +
+                         " exceeds the " + std::to_string(r.remaining()) +
+                         " bytes left in the module");
   }
   if (!check_order(section_, header, r)) return false;
   SectionInfo info{

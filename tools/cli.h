@@ -1,0 +1,28 @@
+// Shared pieces of the warden command-line tool: reading files, printing load errors.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "validator/load_module.h"
+
+namespace warden::cli {
+
+// Exit codes of every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // invalid input, a module that does not load
+inline constexpr int kExitUsage = 2;    // bad command line
+
+// Reads a whole file. On failure prints "FILE: error: cannot read: REASON" and returns false.
+bool read_file(const std::string& path, std::vector<uint8_t>& out);
+
+// "FILE:0xOFFSET: error: MESSAGE"
+std::string format_load_error(const std::string& path, const LoadError& error);
+
+int usage_error(const std::string& command, const std::string& message);
+
+int validate_command(const std::vector<std::string>& args);
+int inspect_command(const std::vector<std::string>& args);
+
+}  // namespace warden::cli

@@ -1,0 +1,44 @@
+// warden: the command-line front end.
+#include <fmt/core.h>
+
+#include <string>
+#include <vector>
+
+#include "tools/cli.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: warden COMMAND [ARGS...]
+
+warden is a WebAssembly sandbox VM. Commands:
+  validate FILE...        decode and validate modules; report the first error of each
+  inspect FILE [--json]   show a module's contents and the host capabilities it requests
+
+Run 'warden COMMAND --help' for a command's options.
+  --version   print the version
+  --help      show this help
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace warden::cli;
+  if (argc < 2) {
+    fmt::print(stderr, "{}", kUsage);
+    return kExitUsage;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "--help" || command == "-h" || command == "help") {
+    fmt::print("{}", kUsage);
+    return kExitOk;
+  }
+  if (command == "--version") {
+    fmt::print("warden {}\n", WARDEN_VERSION);
+    return kExitOk;
+  }
+  if (command == "validate") return validate_command(args);
+  if (command == "inspect") return inspect_command(args);
+  fmt::print(stderr, "warden: unknown command '{}'\n\n{}", command, kUsage);
+  return kExitUsage;
+}

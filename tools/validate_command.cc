@@ -1,0 +1,58 @@
+// warden validate FILE...: decode and validate modules; one error line per invalid file.
+#include <fmt/core.h>
+
+#include "tools/cli.h"
+
+namespace warden::cli {
+namespace {
+
+constexpr const char* kHelp = R"(usage: warden validate [-v] FILE...
+
+Decodes and validates each WebAssembly binary (Wasm 2.0, SIMD included).
+Prints nothing and exits 0 when every file is valid. For each file that is not,
+prints one line `FILE:0xOFFSET: error: MESSAGE` (the byte offset of the fault) and
+exits 1. A file that cannot be read is reported as `FILE: error: cannot read: ...`.
+
+options:
+  -v, --verbose   also print `FILE: ok` for valid files
+  -h, --help      show this help
+)";
+
+}  // namespace
+
+int validate_command(const std::vector<std::string>& args) {
+  bool verbose = false;
+  std::vector<std::string> files;
+  for (const std::string& arg : args) {
+    if (arg == "-h" || arg == "--help") {
+      fmt::print("{}", kHelp);
+      return kExitOk;
+    }
+    if (arg == "-v" || arg == "--verbose") {
+      verbose = true;
+    } else if (arg.starts_with("-") && arg != "-") {
+      return usage_error("validate", "unknown option " + arg);
+    } else {
+      files.push_back(arg);
+    }
+  }
+  if (files.empty()) return usage_error("validate", "no FILE given");
+  int status = kExitOk;
+  for (const std::string& file : files) {
+    std::vector<uint8_t> bytes;
+    if (!read_file(file, bytes)) {
+      status = kExitFailure;
+      continue;
+    }
+    auto loaded = load_module(bytes);
+    if (!loaded) {
+      fmt::print("{}\n", format_load_error(file, loaded.error()));
+      status = kExitFailure;
+    } else if (verbose) {
+      fmt::print("{}: ok\n", file);
+    }
+  }
+  return status;
+}
+
+}  // namespace warden::cli
