@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages warden's build, tests, fuzzers and benchmarks need, if missing.
+# Run as root (or with sudo available). Prints nothing when everything is already there.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ clang lld python3
+  libgtest-dev libbenchmark-dev libfmt-dev nlohmann-json3-dev
+  wabt                                   # wast2json for the spec suite, wat2wasm for examples
+  wasi-libc libclang-rt-14-dev-wasm32    # clang --target=wasm32-wasi for benchmark modules
+  libc++-14-dev-wasm32 libc++abi-14-dev-wasm32
+  libclang-rt-14-dev                     # libFuzzer and sanitizer runtimes for clang
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing missing packages: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "error: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
