@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "decoder/decode_error.h"
 
@@ -17,6 +18,8 @@ class ByteReader {
  public:
   // `base` is the absolute offset of data[0] in the module, for error positions.
   ByteReader() : ByteReader(std::span<const uint8_t>{}) {}
+  // A reader only borrows its bytes: reading from a temporary vector would dangle.
+  ByteReader(std::vector<uint8_t>&&, uint64_t = 0) = delete;
   ByteReader(std::span<const uint8_t> data, uint64_t base = 0)
       : begin_(data.data()), pos_(data.data()), end_(data.data() + data.size()), base_(base) {}
 

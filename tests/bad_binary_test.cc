@@ -39,19 +39,18 @@ std::vector<BadBinary> cases() {
       // ---- section framing ----
       {"section id 13", header() + B("\x0d\x00"), Code::MalformedSectionId, 0x8},
       {"section id 255", header() + B("\xff\x00"), Code::MalformedSectionId, 0x8},
-      {"section size past end of module", header() + B("\x01\xff\x01"),
-       Code::LengthOutOfBounds, 0x9},
+      {"section size past end of module", header() + B("\x01\xff\x01"), Code::LengthOutOfBounds,
+       0x9},
       {"section longer than its content", header() + B("\x01\x05\x01\x60\x00\x00\x00"),
        Code::SectionSizeMismatch, 0xe},
       {"function section before type section", header() + B("\x03\x01\x00\x01\x01\x00"),
        Code::SectionOutOfOrder, 0xb},
-      {"duplicate type section", header() + B("\x01\x01\x00\x01\x01\x00"),
-       Code::DuplicateSection, 0xb},
+      {"duplicate type section", header() + B("\x01\x01\x00\x01\x01\x00"), Code::DuplicateSection,
+       0xb},
       {"data count section after code section", header() + B("\x0a\x01\x00\x0c\x01\x00"),
        Code::SectionOutOfOrder, 0xb},
       // ---- cross-section counts ----
-      {"function without code section", header() + kType + kFunc,
-       Code::FunctionCodeMismatch, 0x12},
+      {"function without code section", header() + kType + kFunc, Code::FunctionCodeMismatch, 0x12},
       {"code without function section", header() + kType + B("\x0a\x04\x01\x02\x00\x0b"),
        Code::FunctionCodeMismatch, 0x10},
       {"data count 2, data section with 0",
@@ -72,35 +71,50 @@ std::vector<BadBinary> cases() {
       {"i32.const with unused bits not a sign extension",
        module_with_body(B("\x00\x41\xff\xff\xff\xff\x4f\x1a\x0b")), Code::IntegerTooLarge, 0x1c},
       // ---- types, imports, exports ----
-      {"import kind 4", header() + kType + B("\x02\x07\x01\x01" "m" "\x01" "f" "\x04\x00"),
+      {"import kind 4",
+       header() + kType +
+           B("\x02\x07\x01\x01"
+             "m"
+             "\x01"
+             "f"
+             "\x04\x00"),
        Code::MalformedImportKind, 0x15},
-      {"export kind 4", header() + B("\x07\x05\x01\x01" "e" "\x04\x00"),
+      {"export kind 4",
+       header() + B("\x07\x05\x01\x01"
+                    "e"
+                    "\x04\x00"),
        Code::MalformedExportKind, 0xd},
       {"global mutability 2", header() + B("\x06\x06\x01\x7f\x02\x41\x00\x0b"),
        Code::MalformedMutability, 0xc},
       {"parameter of type 0x7a", header() + B("\x01\x05\x01\x60\x01\x7a\x00"),
        Code::MalformedValueType, 0xd},
-      {"function type form 0x61", header() + B("\x01\x04\x01\x61\x00\x00"),
-       Code::MalformedFuncType, 0xb},
+      {"function type form 0x61", header() + B("\x01\x04\x01\x61\x00\x00"), Code::MalformedFuncType,
+       0xb},
       {"function type form as 2-byte LEB", header() + B("\x01\x05\x01\xe0\x7f\x00\x00"),
        Code::IntegerTooLong, 0xb},
-      {"table of type 0x7f", header() + B("\x04\x04\x01\x7f\x00\x00"),
-       Code::MalformedReferenceType, 0xb},
+      {"table of type 0x7f", header() + B("\x04\x04\x01\x7f\x00\x00"), Code::MalformedReferenceType,
+       0xb},
       {"memory limits flags 2", header() + B("\x05\x03\x01\x02\x00"), Code::MalformedLimits, 0xb},
-      {"memory limits flags as LEB", header() + B("\x05\x04\x01\x81\x00\x00"),
-       Code::IntegerTooLong, 0xb},
+      {"memory limits flags as LEB", header() + B("\x05\x04\x01\x81\x00\x00"), Code::IntegerTooLong,
+       0xb},
       {"table minimum over 10,000,000", header() + B("\x04\x07\x01\x70\x00\x81\xad\xe2\x04"),
        Code::ImplementationLimit, 0xd},
       // ---- names ----
       {"import module name 0xff",
-       header() + kType + B("\x02\x07\x01\x01\xff\x01" "f" "\x00\x00"), Code::MalformedUtf8, 0x11},
-      {"export name lone 0xc0", header() + B("\x07\x05\x01\x01\xc0\x00\x00"),
-       Code::MalformedUtf8, 0xb},
+       header() + kType +
+           B("\x02\x07\x01\x01\xff\x01"
+             "f"
+             "\x00\x00"),
+       Code::MalformedUtf8, 0x11},
+      {"export name lone 0xc0", header() + B("\x07\x05\x01\x01\xc0\x00\x00"), Code::MalformedUtf8,
+       0xb},
       {"custom section name overlong NUL", header() + B("\x00\x03\x02\xc0\x80"),
        Code::MalformedUtf8, 0xa},
       {"custom section name surrogate", header() + B("\x00\x04\x03\xed\xa0\x80"),
        Code::MalformedUtf8, 0xa},
-      {"custom section name past its section", header() + B("\x00\x03\x05" "ab"),
+      {"custom section name past its section",
+       header() + B("\x00\x03\x05"
+                    "ab"),
        Code::LengthOutOfBounds, 0xa},
       // ---- function bodies ----
       {"50,001 locals", module_with_body(B("\x02\xd0\x86\x03\x7f\x01\x7f\x0b")),
@@ -112,11 +126,9 @@ std::vector<BadBinary> cases() {
       {"last body without end", module_with_body(B("\x00\x01")), Code::UnexpectedEndOfSection,
        0x18},
       {"body without end, another follows",
-       header() + kType + B("\x03\x03\x02\x00\x00") +
-           B("\x0a\x07\x02\x02\x00\x01\x02\x00\x0b"),
+       header() + kType + B("\x03\x03\x02\x00\x00") + B("\x0a\x07\x02\x02\x00\x01\x02\x00\x0b"),
        Code::EndOpcodeExpected, 0x19},
-      {"bytes after the final end", module_with_body(B("\x00\x0b\x01")), Code::JunkAfterEnd,
-       0x18},
+      {"bytes after the final end", module_with_body(B("\x00\x0b\x01")), Code::JunkAfterEnd, 0x18},
       {"else outside if", module_with_body(B("\x00\x05\x0b")), Code::ElseWithoutIf, 0x17},
       {"illegal opcode 0x06", module_with_body(B("\x00\x06\x0b")), Code::IllegalOpcode, 0x17},
       {"illegal opcode 0xfc 0x20", module_with_body(B("\x00\xfc\x20\x0b")), Code::IllegalOpcode,
@@ -158,7 +170,8 @@ std::vector<BadBinary> cases() {
       {"1,001 parameters", header() + B("\x01\x04\x01\x60\xe9\x07"), Code::ImplementationLimit,
        0xc},
       {"100,001 imports", header() + B("\x02\x03\xa1\x8d\x06"), Code::ImplementationLimit, 0xa},
-      {"function body over 7,654,321 bytes", header() + kType + kFunc + section(0x0a, B("\x01") + leb(7654322)),
+      {"function body over 7,654,321 bytes",
+       header() + kType + kFunc + section(0x0a, B("\x01") + leb(7654322)),
        Code::ImplementationLimit, 0x15},
   };
 }
@@ -206,7 +219,15 @@ TEST(BadBinary, EveryPrefixOfAValidModuleFailsCleanly) {
 TEST(BadBinary, SectionAndIndexAreReported) {
   // The second import has a bad kind: section = import, index = 1.
   const Bytes bytes = header() + kType +
-                      B("\x02\x0c\x02\x01" "m" "\x01" "f" "\x00\x00\x01" "m" "\x01" "g" "\x05");
+                      B("\x02\x0c\x02\x01"
+                        "m"
+                        "\x01"
+                        "f"
+                        "\x00\x00\x01"
+                        "m"
+                        "\x01"
+                        "g"
+                        "\x05");
   auto result = decode_module(bytes);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, Code::MalformedImportKind);
@@ -215,7 +236,9 @@ TEST(BadBinary, SectionAndIndexAreReported) {
 }
 
 TEST(CustomSections, GarbageContentIsNotAnError) {
-  auto result = decode_module(header() + B("\x00\x06\x03" "abc" "\xff\x00"));
+  auto result = decode_module(header() + B("\x00\x06\x03"
+                                           "abc"
+                                           "\xff\x00"));
   ASSERT_TRUE(result.ok()) << result.error().to_string();
   ASSERT_EQ(result->sections.size(), 1u);
   EXPECT_EQ(result->sections[0].custom_name, "abc");
@@ -223,7 +246,9 @@ TEST(CustomSections, GarbageContentIsNotAnError) {
 
 TEST(CustomSections, MalformedNameSectionIsIgnored) {
   // A "name" section whose function-names subsection claims 9 bytes but has 2.
-  auto result = decode_module(header() + B("\x00\x08\x04" "name" "\x01\x09\x01"));
+  auto result = decode_module(header() + B("\x00\x08\x04"
+                                           "name"
+                                           "\x01\x09\x01"));
   ASSERT_TRUE(result.ok()) << result.error().to_string();
   EXPECT_TRUE(result->names.function_names.empty());
 }
