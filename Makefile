@@ -25,11 +25,11 @@ demo: build
 test: build
 	ctest --preset $(PRESET)
 
-# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Unit and spec tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan-test: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan
-	ctest --preset asan -L unit
+	ctest --preset asan -L "unit|spec"
 
 # The decode+validate fuzzer (clang libFuzzer) for FUZZ_SECONDS over the suite's modules.
 fuzz-smoke: deps

@@ -163,7 +163,9 @@ bool name_ok(const Bytes& bytes, std::string* out = nullptr) {
   std::string name;
   const bool ok = r.read_name(name);
   if (out) *out = name;
-  if (!ok) EXPECT_EQ(r.error().code, Code::MalformedUtf8) << r.error().message;
+  if (!ok) {
+    EXPECT_EQ(r.error().code, Code::MalformedUtf8) << r.error().message;
+  }
   return ok;
 }
 

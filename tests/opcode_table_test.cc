@@ -30,7 +30,9 @@ TEST(OpcodeTable, BytesToOpcodeRoundTrip) {
     const auto back = opcode_from_prefixed(info.prefix, info.code);
     ASSERT_TRUE(back.has_value()) << info.text;
     EXPECT_EQ(*back, op) << info.text;
-    if (info.prefix == 0) EXPECT_EQ(opcode_from_byte(uint8_t(info.code)), op);
+    if (info.prefix == 0) {
+      EXPECT_EQ(opcode_from_byte(uint8_t(info.code)), op);
+    }
   }
 }
 
@@ -106,9 +108,10 @@ TEST(OpcodeTable, MemBytesExactlyOnMemoryAccesses) {
     const auto& info = opcode_info(Opcode(i));
     const bool access = info.imm == ImmKind::MemArg || info.imm == ImmKind::MemArgLane;
     EXPECT_EQ(access, info.mem_bytes != 0) << info.text;
-    if (access)
+    if (access) {
       EXPECT_TRUE(info.mem_bytes == 1 || info.mem_bytes == 2 || info.mem_bytes == 4 ||
                   info.mem_bytes == 8 || info.mem_bytes == 16);
+    }
   }
 }
 
