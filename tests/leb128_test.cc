@@ -18,36 +18,22 @@ struct Read {
   ByteReader reader;
 };
 
-Read<uint32_t> u32(const Bytes& bytes, uint64_t base = 0) {
+// Reads one value with `read` (a ByteReader member) from `bytes` placed at offset `base`.
+template <class T>
+Read<T> read_with(bool (ByteReader::*read)(T&), const Bytes& bytes, uint64_t base = 0) {
   ByteReader r(bytes, base);
-  uint32_t v = 0;
-  const bool ok = r.read_u32(v);
+  T v{};
+  const bool ok = (r.*read)(v);
   return {ok, v, r};
 }
-Read<int32_t> s32(const Bytes& bytes) {
-  ByteReader r(bytes);
-  int32_t v = 0;
-  const bool ok = r.read_s32(v);
-  return {ok, v, r};
+
+Read<uint32_t> u32(const Bytes& b, uint64_t base = 0) {
+  return read_with(&ByteReader::read_u32, b, base);
 }
-Read<int64_t> s33(const Bytes& bytes) {
-  ByteReader r(bytes);
-  int64_t v = 0;
-  const bool ok = r.read_s33(v);
-  return {ok, v, r};
-}
-Read<int64_t> s64(const Bytes& bytes) {
-  ByteReader r(bytes);
-  int64_t v = 0;
-  const bool ok = r.read_s64(v);
-  return {ok, v, r};
-}
-Read<uint64_t> u64(const Bytes& bytes) {
-  ByteReader r(bytes);
-  uint64_t v = 0;
-  const bool ok = r.read_u64(v);
-  return {ok, v, r};
-}
+Read<uint64_t> u64(const Bytes& b) { return read_with(&ByteReader::read_u64, b); }
+Read<int32_t> s32(const Bytes& b) { return read_with(&ByteReader::read_s32, b); }
+Read<int64_t> s33(const Bytes& b) { return read_with(&ByteReader::read_s33, b); }
+Read<int64_t> s64(const Bytes& b) { return read_with(&ByteReader::read_s64, b); }
 
 TEST(Leb128, U32Values) {
   EXPECT_EQ(u32(B("\x00")).value, 0u);
