@@ -1,5 +1,6 @@
 #include "decoder/instruction_reader.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 

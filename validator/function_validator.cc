@@ -417,14 +417,13 @@ bool FunctionValidator::pop(Operand& out) {
   return true;
 }
 
-bool FunctionValidator::pop_expect(ValType expected, Operand* out) {
+bool FunctionValidator::pop_expect(ValType expected) {
   Operand actual = kUnknown;
   if (!pop(actual)) return false;
   if (actual != kUnknown && actual != Operand(expected)) {
     return mismatch("expected " + std::string(valtype_name(expected)) + ", found " +
                     operand_name(actual));
   }
-  if (out) *out = actual;
   return true;
 }
 

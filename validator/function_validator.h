@@ -54,7 +54,7 @@ class FunctionValidator {
   void push(ValType t) { push(Operand(t)); }
   void push_all(std::span<const ValType> types);
   bool pop(Operand& out);
-  bool pop_expect(ValType expected, Operand* out = nullptr);
+  bool pop_expect(ValType expected);
   bool pop_all(std::span<const ValType> types);
   bool peek_all(std::span<const ValType> types);
   void mark_unreachable();

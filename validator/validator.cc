@@ -269,7 +269,6 @@ bool ModuleValidator::check_bodies() {
   FunctionValidator validator(ctx_);
   for (uint32_t i = 0; i < module_.bodies.size(); ++i) {
     const uint32_t func = module_.functions_imported + i;
-    if (module_.functions[func].value >= module_.types.size()) return false;  // checked above
     if (!validator.validate(func, module_.function_info[i])) return false;
   }
   return true;
