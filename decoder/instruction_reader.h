@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -28,6 +29,7 @@ class InstructionReader {
 
  private:
   bool read_immediates(Instruction& out);
+  bool illegal_opcode(uint64_t at, uint8_t byte, std::optional<uint32_t> code);
   bool read_block_type(BlockType& out);
   bool read_memarg(MemArg& out);
   bool read_zero_byte(uint32_t& out);

@@ -4,22 +4,30 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
 namespace warden::cli {
 
+// Regular files are read in one call; pipes and devices (/dev/stdin) are streamed.
 bool read_file(const std::string& path, std::vector<uint8_t>& out) {
+  auto fail = [&](const char* reason) {
+    fmt::print(stderr, "{}: error: cannot read: {}\n", path, reason);
+    return false;
+  };
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return fail("Is a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    fmt::print(stderr, "{}: error: cannot read: {}\n", path, std::strerror(errno));
-    return false;
+  if (!in) return fail(std::strerror(errno));
+  if (std::filesystem::is_regular_file(path, ec)) {
+    out.resize(static_cast<size_t>(std::filesystem::file_size(path, ec)));
+    if (ec) return fail(ec.message().c_str());
+    in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
+  } else {
+    out.assign(std::istreambuf_iterator<char>(in), {});
   }
-  out.assign(std::istreambuf_iterator<char>(in), {});
-  if (in.bad()) {
-    fmt::print(stderr, "{}: error: cannot read: {}\n", path, std::strerror(errno));
-    return false;
-  }
+  if (in.bad() || (in.fail() && !in.eof())) return fail(std::strerror(errno));
   return true;
 }
 
