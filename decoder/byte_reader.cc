@@ -81,6 +81,16 @@ bool ByteReader::read_fixed_u64(uint64_t& out) {
 template <class T, unsigned Bits, bool Signed>
 bool ByteReader::read_leb(T& out) {
   if (failed_) return false;
+  // Most LEBs in real code are one byte: take them without the loop.
+  if (pos_ != end_ && !(*pos_ & 0x80)) {
+    const uint8_t byte = *pos_++;
+    if constexpr (Signed) {
+      out = static_cast<T>(static_cast<int8_t>(static_cast<uint8_t>(byte << 1)) >> 1);
+    } else {
+      out = static_cast<T>(byte);
+    }
+    return true;
+  }
   constexpr unsigned kMaxBytes = (Bits + 6) / 7;
   uint64_t result = 0;
   for (unsigned i = 0; i < kMaxBytes; ++i) {

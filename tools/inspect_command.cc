@@ -26,6 +26,9 @@ options:
   -h, --help   show this help
 )";
 
+// The text form lists this many function names; --json has them all.
+constexpr size_t kMaxNamesShown = 20;
+
 json limits_json(const Limits& limits) {
   return {{"min", limits.min}, {"max", limits.max ? json(*limits.max) : json(nullptr)}};
 }
@@ -130,8 +133,10 @@ json report(const std::string& file, const Module& m) {
   r["segments"] = segments_json(m);
   std::map<uint32_t, std::string> names(m.names.function_names.begin(),
                                         m.names.function_names.end());
-  r["function_names"] = json::object();
-  for (const auto& [index, name] : names) r["function_names"][std::to_string(index)] = name;
+  r["function_names"] = json::array();
+  for (const auto& [index, name] : names) {
+    r["function_names"].push_back({{"index", index}, {"name", name}});
+  }
   if (m.names.module_name) r["module_name"] = *m.names.module_name;
   return r;
 }
@@ -189,10 +194,16 @@ void print_text(const json& r) {
              e["passive"].get<int>(), e["declarative"].get<int>());
   fmt::print("data segments: {} active, {} passive\n", d["active"].get<int>(),
              d["passive"].get<int>());
-  if (!r["function_names"].empty()) {
+  const auto& names = r["function_names"];
+  if (!names.empty()) {
     fmt::print("\nfunction names (name section):\n");
-    for (const auto& [index, name] : r["function_names"].items()) {
-      fmt::print("  #{:<5} {}\n", index, name.get<std::string>());
+    size_t shown = 0;
+    for (const auto& entry : names) {
+      if (shown++ == kMaxNamesShown) break;
+      fmt::print("  #{:<5} {}\n", entry["index"].get<uint32_t>(), entry["name"].get<std::string>());
+    }
+    if (names.size() > kMaxNamesShown) {
+      fmt::print("  ... {} more (all of them with --json)\n", names.size() - kMaxNamesShown);
     }
   }
 }
