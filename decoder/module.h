@@ -44,11 +44,6 @@ struct Export {
   uint32_t offset = 0;
 };
 
-struct Global {
-  GlobalType type;
-  ConstExpr init;
-};
-
 enum class SegmentMode : uint8_t { Active, Passive, Declarative };
 
 struct ElemSegment {

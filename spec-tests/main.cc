@@ -25,8 +25,11 @@ commands are executed. A DIR means every *.wast directly inside it.
 Relative paths that do not exist are looked up in the test suite: $WARDEN_TESTSUITE, else
 the suite configured at build time (--suite overrides both).
 
-Executed now: `module` (must decode and validate), binary `assert_malformed` and
-`assert_invalid` (must be rejected). Text modules and commands that run code are skipped.
+Every command is executed: modules are decoded, validated, compiled and instantiated (against
+the `spectest` host module and registered modules); assert_return compares bit-exactly (with
+nan:canonical / nan:arithmetic), assert_trap and assert_exhaustion match the trap message,
+assert_unlinkable / assert_uninstantiable must fail to instantiate. Skipped: text modules (no
+text parser) and the execution commands of simd_*.wast (until the SIMD issue).
 
 Output: one line per file `NAME: P passed, F failed, S skipped`, then
 `spec: P passed, F failed, S skipped`.
@@ -35,6 +38,7 @@ options:
   --suite DIR           test suite root (default: $WARDEN_TESTSUITE or the build's setting)
   --work-dir DIR        where converted scripts go (default: the build's spec-work dir)
   --known-failures FILE failures to tolerate, one NAME:LINE per line (default: the repo's)
+  --fuel                compile with fuel metering and give every action a budget of 10^12
   --messages            also report how many rejection messages start with the spec's text
   -v, --verbose         list each failure, each message mismatch and skipped counts by kind
   -h, --help            show this help
@@ -49,6 +53,7 @@ struct Options {
   fs::path known_failures = WARDEN_SPEC_KNOWN_FAILURES;
   bool verbose = false;
   bool messages = false;
+  bool fuel = false;
   std::vector<std::string> inputs;
 };
 
@@ -77,6 +82,8 @@ bool parse_options(int argc, char** argv, Options& opt, int& exit_code) {
       return false;
     } else if (arg == "-v" || arg == "--verbose") {
       opt.verbose = true;
+    } else if (arg == "--fuel") {
+      opt.fuel = true;
     } else if (arg == "--messages") {
       opt.messages = true;
     } else if (arg == "--suite" || arg == "--work-dir" || arg == "--known-failures") {
@@ -188,7 +195,7 @@ int main(int argc, char** argv) {
   for (const fs::path& script : scripts) {
     const std::string name = display_name(opt, script);
     const Conversion conv = convert_wast(script, opt.work_dir);
-    FileResult r = conv.ok ? run_script(conv.json) : FileResult{};
+    FileResult r = conv.ok ? run_script(conv.json, RunOptions{.fuel = opt.fuel}) : FileResult{};
     if (!conv.ok) {
       r.failed = 1;
       r.failures.push_back({0, "FAIL conversion: " + conv.error});

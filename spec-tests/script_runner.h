@@ -1,6 +1,6 @@
 // Executes the commands of one converted spec script (wast2json's JSON) and counts the results.
-// Each command kind has its own function; kinds that need the interpreter are skipped for now,
-// and the interpreter fills them in without changing the structure.
+// Each command kind has its own function. Modules are instantiated against the `spectest` host
+// module and whatever earlier modules were registered.
 #pragma once
 
 #include <filesystem>
@@ -32,7 +32,13 @@ struct FileResult {
   std::vector<MessageMismatch> mismatches;
 };
 
+struct RunOptions {
+  bool fuel = false;  // compile with metering; every action gets `fuel_budget`
+  uint64_t fuel_budget = 1'000'000'000'000;
+  bool execute_simd = false;  // SIMD files' execution commands are skipped until SIMD lands
+};
+
 // Runs every command of `json` (the .wasm files it names live beside it).
-FileResult run_script(const std::filesystem::path& json);
+FileResult run_script(const std::filesystem::path& json, const RunOptions& options = {});
 
 }  // namespace warden::spec

@@ -1,0 +1,58 @@
+// The compiled form of one function: threaded code. Each instruction is a handler cell (the
+// handler's address with computed goto, its number in the switch build) followed by operand
+// cells. Operands are frame slots (indices into the 8-byte slot array at the frame pointer),
+// immediates, or absolute branch targets. No Wasm byte is read at run time.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "decoder/opcode.h"
+
+namespace warden {
+
+// Handler numbers: every opcode (numeric ones, loads and stores are handlers of their own),
+// then the internal handlers of handlers.def.
+enum class Handler : uint16_t {
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) name,
+#include "decoder/opcodes.def"
+#undef OP
+#define HANDLER(name, cells) name,
+#include "vm/handlers.def"
+#undef HANDLER
+  Count,
+};
+inline constexpr Handler handler_for(Opcode op) { return static_cast<Handler>(op); }
+
+// One 8-byte frame slot. i32 lives in the low 32 bits (upper bits zero), f32 likewise.
+union Slot {
+  uint64_t u64;
+  uint32_t u32;
+  float f32;
+  double f64;
+};
+static_assert(sizeof(Slot) == 8);
+
+union Cell {
+  const void* handler;  // threaded build
+  uint64_t u64;         // switch build: the Handler number; 64-bit immediates
+  uint32_t u32[2];      // two operands
+  const Cell* target;   // branch target
+};
+static_assert(sizeof(Cell) == 8);
+
+struct CompiledFunction {
+  std::vector<Cell> code;
+  uint32_t param_count = 0;
+  uint32_t result_count = 0;
+  uint32_t local_count = 0;  // parameters + declared locals
+  uint32_t frame_slots = 0;  // locals + constants + operand stack: what a call needs
+  // Copied to [param_count, local_count + constants) at entry: zeros, then the constant pool.
+  std::vector<uint64_t> frame_init;
+  // (cell index of an instruction, byte offset of its Wasm instruction), sorted: for backtraces.
+  std::vector<std::pair<uint32_t, uint32_t>> offsets;
+
+  uint32_t code_offset_at(const Cell* pc) const;
+};
+
+}  // namespace warden

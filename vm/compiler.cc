@@ -1,0 +1,694 @@
+#include "vm/compiler.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdlib>
+#include <unordered_map>
+
+#include "decoder/instruction_reader.h"
+#include "vm/compiled_module.h"
+#include "vm/trap.h"
+
+namespace warden {
+namespace {
+
+constexpr uint32_t kNoFixup = UINT32_MAX;
+constexpr size_t kMaxPooledConstants = 2048;  // beyond this, constants are loaded by an instruction
+
+struct Control {
+  Opcode kind = Opcode::Block;  // Block, Loop, If; Nop for the function body
+  uint32_t height = 0;          // operand stack height below the block's parameters
+  uint32_t params = 0;
+  uint32_t results = 0;
+  uint32_t loop_start = 0;         // Loop: cell index of the header
+  std::vector<uint32_t> fixups;    // cells to patch with the end label
+  uint32_t else_fixup = kNoFixup;  // If: the jump to the else branch (or the end)
+  bool unreachable = false;
+  uint32_t label_arity() const { return kind == Opcode::Loop ? params : results; }
+};
+
+class FunctionCompiler {
+ public:
+  FunctionCompiler(const CompiledModule& cm, uint32_t defined_index)
+      : cm_(cm),
+        m_(cm.module()),
+        info_(m_.function_info[defined_index]),
+        body_(m_.bodies[defined_index]),
+        type_(m_.func_type(FuncIdx(m_.functions_imported + defined_index))),
+        fuel_(cm.engine().config().fuel) {}
+
+  std::unique_ptr<CompiledFunction> compile(const void* const* handlers);
+
+ private:
+  // ---- code emission ----
+  uint32_t emit(Handler h, uint32_t wasm_offset) {
+    const uint32_t at = static_cast<uint32_t>(code_.size());
+    Cell c;
+    c.u64 = static_cast<uint64_t>(h);
+    code_.push_back(c);
+    out_->offsets.emplace_back(at, wasm_offset);
+    producer_valid_ = false;
+    return at;
+  }
+  uint32_t operands(uint32_t a, uint32_t b = 0) {
+    Cell c;
+    c.u32[0] = a;
+    c.u32[1] = b;
+    code_.push_back(c);
+    return static_cast<uint32_t>(code_.size() - 1);
+  }
+  uint32_t target_cell() {  // a branch target, patched by bind() or resolved at once
+    Cell c;
+    c.u64 = 0;
+    code_.push_back(c);
+    return static_cast<uint32_t>(code_.size() - 1);
+  }
+  void jump_to(uint32_t cell, uint32_t target) { jumps_.emplace_back(cell, target); }
+  void bind(std::vector<uint32_t>& fixups) {
+    for (uint32_t cell : fixups) jump_to(cell, here());
+    fixups.clear();
+    producer_valid_ = false;
+  }
+  uint32_t here() const { return static_cast<uint32_t>(code_.size()); }
+
+  // ---- operand stack model ----
+  uint32_t home(size_t index) const { return base_ + static_cast<uint32_t>(index); }
+  uint32_t pop() {
+    const uint32_t src = stack_.back();
+    stack_.pop_back();
+    return src;
+  }
+  uint32_t push() {  // a new value computed into its home
+    stack_.push_back(home(stack_.size()));
+    return stack_.back();
+  }
+  void copy(uint32_t dst, uint32_t src, uint32_t at) {
+    if (dst == src) return;
+    emit(Handler::Copy, at);
+    operands(dst, src);
+  }
+  void materialize(size_t index, uint32_t at) {
+    copy(home(index), stack_[index], at);
+    stack_[index] = home(index);
+  }
+  void materialize_all(uint32_t at) {
+    for (size_t i = 0; i < stack_.size(); ++i) materialize(i, at);
+  }
+  // Moves the top `n` entries to slots [dst, dst + n). Safe in ascending order when no source
+  // lies inside the target range other than at its own position (see return_values()).
+  void transfer(uint32_t n, uint32_t dst, uint32_t at) {
+    const size_t first = stack_.size() - n;
+    for (uint32_t i = 0; i < n; ++i) copy(dst + i, stack_[first + i], at);
+  }
+  void set_producer(uint32_t cell, int half) {
+    producer_valid_ = true;
+    producer_cell_ = cell;
+    producer_half_ = half;
+    producer_end_ = here();
+  }
+  bool producer_is_top() const {
+    return producer_valid_ && producer_end_ == here() && !stack_.empty() &&
+           stack_.back() == home(stack_.size() - 1);
+  }
+
+  // ---- fuel ----
+  void start_block_fuel(uint32_t at) {
+    if (!fuel_) return;
+    emit(Handler::Fuel, at);
+    fuel_cell_ = operands(0);
+  }
+  void charge(Opcode op) {
+    if (fuel_cell_ != kNoFixup) code_[fuel_cell_].u32[0] += opcode_info(op).fuel;
+  }
+
+  uint32_t constant_slot(uint64_t bits) {
+    auto it = pool_.find(bits);
+    return it == pool_.end() ? kNoFixup : it->second;
+  }
+  void scan_constants();
+  void block_arity(const BlockType& bt, uint32_t& params, uint32_t& results) const;
+  Control& label(uint32_t depth) { return controls_[controls_.size() - 1 - depth]; }
+
+  void compile_instruction(const Instruction& ins);
+  void branch(uint32_t depth, uint32_t at);  // unconditional, values on top of the stack
+  void return_values(uint32_t at);
+  void end_block(const Instruction& ins);
+
+  const CompiledModule& cm_;
+  const Module& m_;
+  const FunctionInfo& info_;
+  const FunctionBody& body_;
+  const FuncType& type_;
+  const bool fuel_;
+
+  std::unique_ptr<CompiledFunction> out_ = std::make_unique<CompiledFunction>();
+  std::vector<Cell> code_;
+  std::vector<std::pair<uint32_t, uint32_t>> jumps_;  // (cell, target cell index)
+  std::unordered_map<uint64_t, uint32_t> pool_;       // constant bits -> slot
+  std::vector<uint64_t> pool_values_;
+  uint32_t base_ = 0;  // first operand-stack slot
+  std::vector<uint32_t> stack_;
+  std::vector<Control> controls_;
+  uint32_t fuel_cell_ = kNoFixup;
+  bool producer_valid_ = false;
+  uint32_t producer_cell_ = 0;
+  int producer_half_ = 0;
+  uint32_t producer_end_ = 0;
+  uint32_t skip_depth_ = 0;  // nesting inside unreachable code
+};
+
+void FunctionCompiler::block_arity(const BlockType& bt, uint32_t& params, uint32_t& results) const {
+  switch (bt.kind) {
+    case BlockType::Kind::Empty: params = results = 0; break;
+    case BlockType::Kind::Value:
+      params = 0;
+      results = 1;
+      break;
+    case BlockType::Kind::TypeIndex:
+      params = static_cast<uint32_t>(m_.types[bt.type_index].params.size());
+      results = static_cast<uint32_t>(m_.types[bt.type_index].results.size());
+      break;
+  }
+}
+
+// Every distinct constant of the body gets a frame slot, filled at function entry.
+void FunctionCompiler::scan_constants() {
+  const auto bytes = std::span<const uint8_t>(m_.bytes).subspan(body_.code.offset, body_.code.size);
+  InstructionReader reader(bytes, body_.code.offset, cm_.engine().config().features);
+  Instruction ins;
+  while (!reader.at_end() && reader.read(ins)) {
+    uint64_t bits;
+    switch (ins.op) {
+      case Opcode::I32Const: bits = static_cast<uint32_t>(ins.i32); break;
+      case Opcode::I64Const: bits = static_cast<uint64_t>(ins.i64); break;
+      case Opcode::F32Const: bits = ins.f32_bits; break;
+      case Opcode::F64Const: bits = ins.f64_bits; break;
+      case Opcode::RefNull: bits = 0; break;
+      default: continue;
+    }
+    if (pool_.size() < kMaxPooledConstants && !pool_.contains(bits)) {
+      pool_.emplace(bits, static_cast<uint32_t>(pool_values_.size()));
+      pool_values_.push_back(bits);
+    }
+  }
+}
+
+std::unique_ptr<CompiledFunction> FunctionCompiler::compile(const void* const* handlers) {
+  out_->param_count = static_cast<uint32_t>(type_.params.size());
+  out_->result_count = static_cast<uint32_t>(type_.results.size());
+  out_->local_count = static_cast<uint32_t>(info_.locals.size());
+  scan_constants();
+  for (auto& [bits, index] : pool_) index += out_->local_count;
+  base_ = out_->local_count + static_cast<uint32_t>(pool_values_.size());
+  out_->frame_slots = std::max(base_ + info_.max_stack_height + 1, out_->result_count);
+  out_->frame_init.assign(out_->local_count - out_->param_count, 0);
+  out_->frame_init.insert(out_->frame_init.end(), pool_values_.begin(), pool_values_.end());
+
+  Control body;
+  body.kind = Opcode::Nop;
+  body.results = out_->result_count;
+  controls_.push_back(body);
+  start_block_fuel(body_.code.offset);
+
+  const auto bytes = std::span<const uint8_t>(m_.bytes).subspan(body_.code.offset, body_.code.size);
+  InstructionReader reader(bytes, body_.code.offset, cm_.engine().config().features);
+  Instruction ins;
+  while (!controls_.empty()) {
+    if (!reader.read(ins)) std::abort();  // validated code always reads
+    compile_instruction(ins);
+  }
+
+  // Resolve handler numbers and branch targets to addresses.
+  out_->code = std::move(code_);
+  Cell* base = out_->code.data();
+  for (auto [cell, target] : jumps_) base[cell].target = base + target;
+  if (handlers) {
+    for (auto [cell, offset] : out_->offsets) base[cell].handler = handlers[base[cell].u64];
+  }
+  return std::move(out_);
+}
+
+void FunctionCompiler::return_values(uint32_t at) {
+  const uint32_t n = out_->result_count;
+  const size_t first = stack_.size() - n;
+  bool hazard = false;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t src = stack_[first + i];
+    if (src < n && src != i && src != home(first + i)) hazard = true;
+  }
+  if (hazard) {
+    for (uint32_t i = 0; i < n; ++i) materialize(first + i, at);
+  }
+  transfer(n, 0, at);
+  emit(Handler::ReturnOp, at);
+}
+
+void FunctionCompiler::branch(uint32_t depth, uint32_t at) {
+  if (depth == controls_.size() - 1) return return_values(at);
+  Control& target = label(depth);
+  transfer(target.label_arity(), home(target.height), at);
+  emit(Handler::Jump, at);
+  const uint32_t cell = target_cell();
+  if (target.kind == Opcode::Loop) {
+    jump_to(cell, target.loop_start);
+  } else {
+    target.fixups.push_back(cell);
+  }
+}
+
+void FunctionCompiler::end_block(const Instruction& ins) {
+  Control& c = controls_.back();
+  const uint32_t at = ins.offset;
+  if (c.kind == Opcode::Nop) {  // the function body
+    if (!c.unreachable) return_values(at);
+    controls_.pop_back();
+    return;
+  }
+  if (!c.unreachable) transfer(c.results, home(c.height), at);
+  const bool merges = !c.fixups.empty() || c.else_fixup != kNoFixup;
+  if (c.else_fixup != kNoFixup) jump_to(c.else_fixup, here());
+  bind(c.fixups);
+  const uint32_t height = c.height, results = c.results;
+  const bool was_unreachable = c.unreachable;
+  controls_.pop_back();
+  stack_.resize(height);
+  for (uint32_t i = 0; i < results; ++i) push();
+  if (merges || was_unreachable) {
+    producer_valid_ = false;
+    start_block_fuel(at);
+  }
+}
+
+void FunctionCompiler::compile_instruction(const Instruction& ins) {
+  const Opcode op = ins.op;
+  const uint32_t at = ins.offset;
+  Control& current = controls_.back();
+
+  if (current.unreachable) {  // skip dead code, keeping track of nesting
+    switch (op) {
+      case Opcode::Block:
+      case Opcode::Loop:
+      case Opcode::If: ++skip_depth_; return;
+      case Opcode::Else:
+        if (skip_depth_ > 0) return;
+        break;
+      case Opcode::End:
+        if (skip_depth_ > 0) {
+          --skip_depth_;
+          return;
+        }
+        break;
+      default: return;
+    }
+  }
+  charge(op);
+
+  const OpcodeInfo& info = opcode_info(op);
+  // Numeric instructions: operands from their sources, result to its home.
+  if (info.imm == ImmKind::None && !info.sig.special && info.prefix != 0xFD &&
+      info.sig.result_count == 1) {
+    const uint32_t n = info.sig.param_count;
+    uint32_t src[3] = {0, 0, 0};
+    for (uint32_t i = n; i-- > 0;) src[i] = pop();
+    const uint32_t dst = info.sig.result_count ? push() : 0;
+    emit(handler_for(op), at);
+    if (n == 1) {
+      set_producer(operands(dst, src[0]), 0);
+    } else if (n == 2) {
+      set_producer(operands(dst, src[0]), 0);
+      operands(src[1]);
+      producer_end_ = here();
+    } else {  // memory.fill/copy and friends have immediates; nothing else has 3 operands
+      std::abort();
+    }
+    return;
+  }
+  if (info.imm == ImmKind::MemArg && info.prefix == 0) {
+    if (info.sig.result_count == 1) {  // load
+      const uint32_t addr = pop();
+      const uint32_t dst = push();
+      emit(handler_for(op), at);
+      set_producer(operands(dst, addr), 0);
+      operands(static_cast<uint32_t>(ins.memarg.offset));
+      producer_end_ = here();
+    } else {  // store
+      const uint32_t value = pop();
+      const uint32_t addr = pop();
+      emit(handler_for(op), at);
+      operands(addr, value);
+      operands(static_cast<uint32_t>(ins.memarg.offset));
+    }
+    return;
+  }
+
+  switch (op) {
+    case Opcode::Nop: return;
+    case Opcode::Unreachable:
+      emit(Handler::Trap, at);
+      operands(static_cast<uint32_t>(TrapCode::Unreachable));
+      current.unreachable = true;
+      stack_.resize(current.height);
+      return;
+
+    case Opcode::Block:
+    case Opcode::Loop:
+    case Opcode::If: {
+      Control c;
+      c.kind = op;
+      block_arity(ins.block, c.params, c.results);
+      uint32_t cond = 0;
+      if (op == Opcode::If) cond = pop();
+      materialize_all(at);
+      c.height = static_cast<uint32_t>(stack_.size()) - c.params;
+      if (op == Opcode::Loop) {
+        producer_valid_ = false;
+        emit(Handler::LoopHeader, at);
+        c.loop_start = here() - 1;
+        const uint32_t cell = operands(0);
+        if (fuel_) fuel_cell_ = cell;
+      } else if (op == Opcode::If) {
+        emit(Handler::JumpIfZero, at);
+        operands(cond);
+        c.else_fixup = target_cell();
+      }
+      controls_.push_back(std::move(c));
+      if (op == Opcode::If) start_block_fuel(at);
+      return;
+    }
+    case Opcode::Else: {
+      Control& c = current;
+      if (!c.unreachable) {
+        transfer(c.results, home(c.height), at);
+        emit(Handler::Jump, at);
+        c.fixups.push_back(target_cell());
+      }
+      jump_to(c.else_fixup, here());
+      c.else_fixup = kNoFixup;
+      c.unreachable = false;
+      stack_.resize(c.height);
+      for (uint32_t i = 0; i < c.params; ++i) push();
+      producer_valid_ = false;
+      start_block_fuel(at);
+      return;
+    }
+    case Opcode::End: return end_block(ins);
+
+    case Opcode::Br:
+      branch(ins.index, at);
+      current.unreachable = true;
+      stack_.resize(current.height);
+      return;
+    case Opcode::BrIf: {
+      const uint32_t cond = pop();
+      const bool is_return = ins.index == controls_.size() - 1;
+      const uint32_t arity = is_return ? out_->result_count : label(ins.index).label_arity();
+      if (arity == 0 && !is_return) {
+        Control& target = label(ins.index);
+        emit(Handler::JumpIfNonZero, at);
+        operands(cond);
+        const uint32_t cell = target_cell();
+        if (target.kind == Opcode::Loop) {
+          jump_to(cell, target.loop_start);
+        } else {
+          target.fixups.push_back(cell);
+        }
+      } else {
+        emit(Handler::JumpIfZero, at);
+        operands(cond);
+        std::vector<uint32_t> skip{target_cell()};
+        const std::vector<uint32_t> saved = stack_;
+        branch(ins.index, at);
+        stack_ = saved;
+        bind(skip);
+      }
+      start_block_fuel(at);
+      return;
+    }
+    case Opcode::BrTable: {
+      const uint32_t index = pop();
+      const auto targets = ins.br_targets;  // default last
+      const uint32_t count = static_cast<uint32_t>(targets.size()) - 1;
+      const uint32_t arity = targets.back() == controls_.size() - 1
+                                 ? out_->result_count
+                                 : label(targets.back()).label_arity();
+      emit(Handler::JumpTable, at);
+      operands(index, count);
+      const uint32_t first_cell = here();
+      for (size_t i = 0; i < targets.size(); ++i) target_cell();
+      // Each distinct label gets a stub that moves the values and jumps (or returns).
+      std::unordered_map<uint32_t, uint32_t> stubs;
+      const std::vector<uint32_t> saved = stack_;
+      for (size_t i = 0; i < targets.size(); ++i) {
+        const uint32_t depth = targets[i];
+        auto it = stubs.find(depth);
+        if (it == stubs.end()) {
+          const bool direct = arity == 0 && depth != controls_.size() - 1;
+          if (direct) {
+            Control& target = label(depth);
+            if (target.kind == Opcode::Loop) {
+              jump_to(first_cell + static_cast<uint32_t>(i), target.loop_start);
+            } else {
+              target.fixups.push_back(first_cell + static_cast<uint32_t>(i));
+            }
+            continue;
+          }
+          it = stubs.emplace(depth, here()).first;
+          stack_ = saved;
+          branch(depth, at);
+        }
+        jump_to(first_cell + static_cast<uint32_t>(i), it->second);
+      }
+      current.unreachable = true;
+      stack_.resize(current.height);
+      return;
+    }
+    case Opcode::Return:
+      return_values(at);
+      current.unreachable = true;
+      stack_.resize(current.height);
+      return;
+
+    case Opcode::Call:
+    case Opcode::CallIndirect: {
+      const FuncType& callee =
+          op == Opcode::Call ? m_.func_type(FuncIdx(ins.index)) : m_.types[ins.index];
+      uint32_t table_index = 0;
+      if (op == Opcode::CallIndirect) table_index = pop();
+      const uint32_t n = static_cast<uint32_t>(callee.params.size());
+      for (size_t i = stack_.size() - n; i < stack_.size(); ++i) materialize(i, at);
+      const uint32_t frame = home(stack_.size() - n);
+      if (op == Opcode::Call) {
+        emit(Handler::CallWasm, at);
+        operands(ins.index, frame);
+      } else {
+        emit(Handler::CallIndirectOp, at);
+        operands(ins.index2, frame);
+        operands(table_index, cm_.type_id(ins.index));
+      }
+      stack_.resize(stack_.size() - n);
+      for (size_t i = 0; i < callee.results.size(); ++i) push();
+      return;
+    }
+
+    case Opcode::Drop: pop(); return;
+    case Opcode::Select:
+    case Opcode::SelectT: {
+      const uint32_t cond = pop();
+      const uint32_t b = pop();
+      const uint32_t a = pop();
+      const uint32_t dst = push();
+      emit(Handler::SelectOp, at);
+      set_producer(operands(dst, cond), 0);
+      operands(a, b);
+      producer_end_ = here();
+      return;
+    }
+
+    case Opcode::LocalGet: stack_.push_back(ins.index); return;
+    case Opcode::LocalSet:
+    case Opcode::LocalTee: {
+      const uint32_t local = ins.index;
+      // Entries below the top that still read this local must get their own copy first.
+      for (size_t i = 0; i + 1 < stack_.size(); ++i) {
+        if (stack_[i] == local) materialize(i, at);
+      }
+      if (producer_is_top()) {
+        code_[producer_cell_].u32[producer_half_] = local;
+        producer_valid_ = false;
+      } else {
+        copy(local, stack_.back(), at);
+      }
+      if (op == Opcode::LocalSet) {
+        pop();
+      } else {
+        stack_.back() = local;
+      }
+      return;
+    }
+    case Opcode::GlobalGet: {
+      const uint32_t dst = push();
+      emit(Handler::GlobalGetOp, at);
+      set_producer(operands(dst, ins.index), 0);
+      return;
+    }
+    case Opcode::GlobalSet: {
+      const uint32_t src = pop();
+      emit(Handler::GlobalSetOp, at);
+      operands(ins.index, src);
+      return;
+    }
+
+    case Opcode::I32Const:
+    case Opcode::I64Const:
+    case Opcode::F32Const:
+    case Opcode::F64Const:
+    case Opcode::RefNull: {
+      const uint64_t bits = op == Opcode::I32Const   ? static_cast<uint32_t>(ins.i32)
+                            : op == Opcode::I64Const ? static_cast<uint64_t>(ins.i64)
+                            : op == Opcode::F32Const ? ins.f32_bits
+                            : op == Opcode::F64Const ? ins.f64_bits
+                                                     : 0;
+      const uint32_t slot = constant_slot(bits);
+      if (slot != kNoFixup) {
+        stack_.push_back(slot);
+      } else {
+        const uint32_t dst = push();
+        emit(Handler::Const64, at);
+        operands(dst);
+        Cell c;
+        c.u64 = bits;
+        code_.push_back(c);
+      }
+      return;
+    }
+    case Opcode::RefIsNull: {
+      const uint32_t src = pop();
+      const uint32_t dst = push();
+      emit(Handler::RefIsNullOp, at);
+      set_producer(operands(dst, src), 0);
+      return;
+    }
+    case Opcode::RefFunc: {
+      const uint32_t dst = push();
+      emit(Handler::RefFuncOp, at);
+      set_producer(operands(dst, ins.index), 0);
+      return;
+    }
+
+    case Opcode::TableGet: {
+      const uint32_t index = pop();
+      const uint32_t dst = push();
+      emit(Handler::TableGetOp, at);
+      operands(dst, ins.index);
+      operands(index);
+      return;
+    }
+    case Opcode::TableSet: {
+      const uint32_t value = pop();
+      const uint32_t index = pop();
+      emit(Handler::TableSetOp, at);
+      operands(index, ins.index);
+      operands(value);
+      return;
+    }
+    case Opcode::TableSize: {
+      const uint32_t dst = push();
+      emit(Handler::TableSizeOp, at);
+      operands(dst, ins.index);
+      return;
+    }
+    case Opcode::TableGrow: {
+      const uint32_t delta = pop();
+      const uint32_t init = pop();
+      const uint32_t dst = push();
+      emit(Handler::TableGrowOp, at);
+      operands(dst, ins.index);
+      operands(delta, init);
+      return;
+    }
+    case Opcode::TableFill: {
+      const uint32_t n = pop();
+      const uint32_t value = pop();
+      const uint32_t d = pop();
+      emit(Handler::TableFillOp, at);
+      operands(ins.index, d);
+      operands(value, n);
+      return;
+    }
+    case Opcode::TableCopy:
+    case Opcode::TableInit: {
+      const uint32_t n = pop();
+      const uint32_t s = pop();
+      const uint32_t d = pop();
+      if (op == Opcode::TableCopy) {
+        emit(Handler::TableCopyOp, at);
+        operands(ins.index, ins.index2);  // destination table, source table
+      } else {
+        emit(Handler::TableInitOp, at);
+        operands(ins.index2, ins.index);  // table, element segment
+      }
+      operands(d, s);
+      operands(n);
+      return;
+    }
+    case Opcode::ElemDrop:
+      emit(Handler::ElemDropOp, at);
+      operands(ins.index);
+      return;
+
+    case Opcode::MemorySize: {
+      const uint32_t dst = push();
+      emit(Handler::MemorySizeOp, at);
+      operands(dst);
+      return;
+    }
+    case Opcode::MemoryGrow: {
+      const uint32_t delta = pop();
+      const uint32_t dst = push();
+      emit(Handler::MemoryGrowOp, at);
+      operands(dst, delta);
+      return;
+    }
+    case Opcode::MemoryFill:
+    case Opcode::MemoryCopy:
+    case Opcode::MemoryInit: {
+      const uint32_t n = pop();
+      const uint32_t s = pop();  // the fill value for memory.fill
+      const uint32_t d = pop();
+      emit(op == Opcode::MemoryFill   ? Handler::MemoryFillOp
+           : op == Opcode::MemoryCopy ? Handler::MemoryCopyOp
+                                      : Handler::MemoryInitOp,
+           at);
+      operands(d, s);
+      operands(n, ins.index);
+      return;
+    }
+    case Opcode::DataDrop:
+      emit(Handler::DataDropOp, at);
+      operands(ins.index);
+      return;
+
+    default:  // SIMD (0xFD): decoded and validated, executed from the SIMD issue on
+      emit(Handler::Trap, at);
+      operands(static_cast<uint32_t>(TrapCode::Unsupported));
+      current.unreachable = true;
+      stack_.resize(current.height);
+      return;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<CompiledFunction> compile_function(const CompiledModule& module,
+                                                   uint32_t defined_index,
+                                                   const void* const* handlers) {
+  return FunctionCompiler(module, defined_index).compile(handlers);
+}
+
+uint32_t CompiledFunction::code_offset_at(const Cell* pc) const {
+  const uint32_t cell = static_cast<uint32_t>(pc - code.data());
+  auto it = std::upper_bound(offsets.begin(), offsets.end(), std::make_pair(cell, UINT32_MAX));
+  return it == offsets.begin() ? 0 : std::prev(it)->second;
+}
+
+}  // namespace warden

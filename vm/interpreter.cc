@@ -1,0 +1,658 @@
+#include "vm/interpreter.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <limits>
+
+#include "vm/compiled_module.h"
+#include "vm/numeric.h"
+#include "vm/store.h"
+
+#if !defined(WARDEN_SWITCH_DISPATCH) && !defined(__GNUC__)
+#define WARDEN_SWITCH_DISPATCH 1
+#endif
+
+#if defined(__GNUC__)
+#define WARDEN_INLINE inline __attribute__((always_inline))
+#else
+#define WARDEN_INLINE inline
+#endif
+
+namespace warden {
+
+static_assert(std::endian::native == std::endian::little, "slots and memory assume little endian");
+
+namespace {
+
+constexpr TrapCode kNoTrap = static_cast<TrapCode>(0xFF);
+
+// The slot representation of a value type.
+template <ValType t>
+using Storage =
+    std::conditional_t<t == ValType::I32, uint32_t,
+                       std::conditional_t<t == ValType::I64, uint64_t,
+                                          std::conditional_t<t == ValType::F32, float, double>>>;
+
+template <class T>
+WARDEN_INLINE T get(const Slot* fp, uint32_t i) {
+  if constexpr (std::is_same_v<T, uint32_t>) return fp[i].u32;
+  if constexpr (std::is_same_v<T, uint64_t>) return fp[i].u64;
+  if constexpr (std::is_same_v<T, float>) return fp[i].f32;
+  if constexpr (std::is_same_v<T, double>) return fp[i].f64;
+}
+template <class T>
+WARDEN_INLINE void put(Slot* fp, uint32_t i, T v) {
+  if constexpr (std::is_same_v<T, uint32_t>) fp[i].u64 = v;  // keep i32 slots zero-extended
+  if constexpr (std::is_same_v<T, uint64_t>) fp[i].u64 = v;
+  if constexpr (std::is_same_v<T, float>) fp[i].f32 = v;
+  if constexpr (std::is_same_v<T, double>) fp[i].f64 = v;
+}
+
+// Numeric instructions: [dst|a] (unary) or [dst|a][b] (binary), semantics from vm/numeric.h.
+template <Opcode op>
+WARDEN_INLINE TrapCode exec_numeric(Slot* fp, const Cell* pc) {
+  using N = numeric::Numeric<op>;
+  constexpr Signature sig = opcode_info(op).sig;
+  if constexpr (!N::kDefined) {
+    return TrapCode::Unreachable;  // never compiled
+  } else {
+    using R = Storage<sig.results[0]>;
+    using A = Storage<sig.params[0]>;
+    const uint32_t dst = pc[1].u32[0];
+    const A a = get<A>(fp, pc[1].u32[1]);
+    if constexpr (sig.param_count == 1) {
+      if constexpr (requires(TrapCode & t) { N::apply(a, t); }) {
+        TrapCode trap = kNoTrap;
+        const auto r = N::apply(a, trap);
+        if (trap != kNoTrap) return trap;
+        put<R>(fp, dst, static_cast<R>(r));
+      } else {
+        put<R>(fp, dst, static_cast<R>(N::apply(a)));
+      }
+    } else {
+      using B = Storage<sig.params[1]>;
+      const B b = get<B>(fp, pc[2].u32[0]);
+      if constexpr (requires(TrapCode & t) { N::apply(a, b, t); }) {
+        TrapCode trap = kNoTrap;
+        const auto r = N::apply(a, b, trap);
+        if (trap != kNoTrap) return trap;
+        put<R>(fp, dst, static_cast<R>(r));
+      } else {
+        put<R>(fp, dst, static_cast<R>(N::apply(a, b)));
+      }
+    }
+    return kNoTrap;
+  }
+}
+
+constexpr bool is_signed_load(Opcode op) { return opcode_info(op).text.ends_with("_s"); }
+
+// Loads [dst|addr][offset] and stores [addr|value][offset], width and extension from the table.
+template <Opcode op>
+WARDEN_INLINE bool exec_memory(Slot* fp, const Cell* pc, uint8_t* mem, uint64_t mem_size) {
+  constexpr OpcodeInfo info = opcode_info(op);
+  if constexpr (info.imm != ImmKind::MemArg || info.prefix != 0) {
+    return false;  // never compiled (SIMD memory access comes with the SIMD issue)
+  } else {
+    constexpr uint32_t n = info.mem_bytes;
+    const uint64_t ea =
+        uint64_t{fp[pc[1].u32[info.sig.result_count == 1 ? 1 : 0]].u32} + pc[2].u32[0];
+    if (ea + n > mem_size) [[unlikely]]
+      return false;
+    if constexpr (info.sig.result_count == 1) {  // load
+      constexpr ValType t = info.sig.results[0];
+      const uint32_t dst = pc[1].u32[0];
+      if constexpr (t == ValType::F32 || t == ValType::F64 || n == sizeof(Storage<t>)) {
+        uint64_t raw = 0;
+        std::memcpy(&raw, mem + ea, n);
+        fp[dst].u64 = raw;
+      } else {
+        using U =
+            std::conditional_t<n == 1, uint8_t, std::conditional_t<n == 2, uint16_t, uint32_t>>;
+        using S = std::make_signed_t<U>;
+        U raw;
+        std::memcpy(&raw, mem + ea, n);
+        using R = Storage<t>;
+        if constexpr (is_signed_load(op)) {
+          put<R>(fp, dst, static_cast<R>(static_cast<std::make_signed_t<R>>(static_cast<S>(raw))));
+        } else {
+          put<R>(fp, dst, static_cast<R>(raw));
+        }
+      }
+    } else {  // store: the low n bytes of the value's slot
+      std::memcpy(mem + ea, &fp[pc[1].u32[1]].u64, n);
+    }
+    return true;
+  }
+}
+
+// Cells per instruction for the generated handlers.
+template <Opcode op>
+constexpr uint32_t generated_cells() {
+  constexpr OpcodeInfo info = opcode_info(op);
+  if (info.imm == ImmKind::MemArg) return 3;
+  return info.sig.param_count == 2 ? 3 : 2;
+}
+
+Value to_value(ValType type, uint64_t bits) {
+  if (type == ValType::I32 || type == ValType::F32) bits &= 0xFFFFFFFFu;
+  return Value{type, bits};
+}
+
+}  // namespace
+
+// Everything one activation of the interpreter loop needs; handlers keep the hot parts in locals.
+class Interpreter {
+ public:
+  static const void* const* handlers() {
+    static const void* const* table = Interpreter(nullptr).run(nullptr, nullptr, nullptr);
+    return table;
+  }
+
+  explicit Interpreter(Store* store) : store_(store) {}
+
+  // Runs `function` (a Wasm function) with frame `fp`. Returns nullptr normally; the handler
+  // table when called with store == nullptr.
+  const void* const* run(const Function* function, Slot* fp, Result<void, ExecError>* result);
+
+ private:
+  ExecError make_error(ExecError::Kind kind, TrapCode code, const Function* fn, const Cell* pc);
+  const CompiledFunction& ensure_code(const Function& f);
+
+  Store* store_;
+  size_t entry_frames_ = 0;
+};
+
+const CompiledFunction& Interpreter::ensure_code(const Function& f) {
+  if (!f.code) {
+    const CompiledModule& cm = *f.instance->module;
+    f.code = &cm.code(f.index - cm.module().functions_imported);
+  }
+  return *f.code;
+}
+
+ExecError Interpreter::make_error(ExecError::Kind kind, TrapCode code, const Function* fn,
+                                  const Cell* pc) {
+  ExecError e;
+  e.kind = kind;
+  e.trap = code;
+  auto frame = [](const Function* f, const Cell* at) {
+    TrapFrame t;
+    t.function_index = f->index;
+    if (f->code) t.code_offset = f->code->code_offset_at(at);
+    const auto& names = f->instance->module->module().names.function_names;
+    if (auto it = names.find(f->index); it != names.end()) t.function_name = it->second;
+    return t;
+  };
+  if (fn && pc) e.backtrace.push_back(frame(fn, pc));
+  auto& frames = store_->frames_;
+  for (size_t i = frames.size(); i-- > entry_frames_ + 1;) {
+    if (frames[i].function)
+      e.backtrace.push_back(frame(frames[i].function, frames[i].return_pc - 1));
+  }
+  return e;
+}
+
+const void* const* Interpreter::run(const Function* function, Slot* fp,
+                                    Result<void, ExecError>* result) {
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) &&L_##name,
+#define HANDLER(name, cells) &&L_##name,
+  static const void* const kLabels[] = {
+#include "decoder/opcodes.def"
+#include "vm/handlers.def"
+  };
+#undef OP
+#undef HANDLER
+  static_assert(std::size(kLabels) == static_cast<size_t>(Handler::Count));
+  if (!store_) return kLabels;
+
+#if defined(WARDEN_SWITCH_DISPATCH)
+#define NEXT() goto dispatch
+#else
+#define NEXT() goto * pc->handler
+#endif
+
+  Cell exit_cell[1];
+#if defined(WARDEN_SWITCH_DISPATCH)
+  exit_cell[0].u64 = static_cast<uint64_t>(Handler::Exit);
+#else
+  exit_cell[0].handler = &&L_Exit;
+#endif
+
+  Store& store = *store_;
+  const EngineConfig& config = store.engine().config();
+  std::vector<CallFrame>& frames = store.frames_;
+  const size_t max_frames = config.max_call_depth;
+  Slot* const stack_end =
+      reinterpret_cast<Slot*>(store.value_stack_.data() + store.value_stack_.size());
+  std::atomic<uint32_t>& interrupt = store.interrupt_reason_;
+  int64_t fuel = config.fuel ? store.fuel_ : std::numeric_limits<int64_t>::max();
+
+  const Function* fn = function;
+  Instance* inst = fn->instance;
+  uint8_t* mem = nullptr;
+  uint64_t mem_size = 0;
+  TrapCode trap = TrapCode::Unreachable;
+  const Cell* pc = nullptr;
+  // Shared by the call handlers.
+  const Function* callee = nullptr;
+  Slot* callee_fp = nullptr;
+  const Cell* return_pc = nullptr;
+  ExecError host_error;
+
+  auto reload_memory = [&] {
+    if (!inst->memories.empty()) {
+      Memory* m = inst->memories[0];
+      mem = m->bytes.data();
+      mem_size = m->bytes.size();
+    } else {
+      mem = nullptr;
+      mem_size = 0;
+    }
+  };
+
+  entry_frames_ = frames.size();
+  if (frames.size() >= max_frames) {
+    trap = TrapCode::CallStackExhausted;
+    goto trapped;
+  }
+  frames.push_back({exit_cell, nullptr, nullptr});
+  callee = fn;
+  callee_fp = fp;
+  return_pc = exit_cell;
+  fn = nullptr;
+  goto enter_wasm;
+
+#if defined(WARDEN_SWITCH_DISPATCH)
+dispatch:
+  switch (static_cast<Handler>(pc->u64)) {
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) \
+  case Handler::name: goto L_##name;                                        \
+      #define HANDLER(name, cells)                                          \
+  case Handler::name:                                                       \
+    goto L_##name;
+#include "decoder/opcodes.def"
+#include "vm/handlers.def"
+#undef OP
+#undef HANDLER
+    default: __builtin_unreachable();
+  }
+#endif
+
+    // ---- generated: numeric instructions, loads and stores ----
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) \
+  L_##name : {                                                              \
+    if constexpr (ImmKind::imm == ImmKind::MemArg) {                        \
+      if (!exec_memory<Opcode::name>(fp, pc, mem, mem_size)) [[unlikely]] { \
+        trap = TrapCode::MemoryOutOfBounds;                                 \
+        goto trapped;                                                       \
+      }                                                                     \
+    } else {                                                                \
+      const TrapCode t = exec_numeric<Opcode::name>(fp, pc);                \
+      if (t != kNoTrap) [[unlikely]] {                                      \
+        trap = t;                                                           \
+        goto trapped;                                                       \
+      }                                                                     \
+    }                                                                       \
+    pc += generated_cells<Opcode::name>();                                  \
+    NEXT();                                                                 \
+  }
+#include "decoder/opcodes.def"
+#undef OP
+
+  // ---- moves and control ----
+L_Copy:
+  fp[pc[1].u32[0]].u64 = fp[pc[1].u32[1]].u64;
+  pc += 2;
+  NEXT();
+L_Copy2:
+  fp[pc[1].u32[0]].u64 = fp[pc[1].u32[1]].u64;
+  fp[pc[2].u32[0]].u64 = fp[pc[2].u32[1]].u64;
+  pc += 3;
+  NEXT();
+L_Const64:
+  fp[pc[1].u32[0]].u64 = pc[2].u64;
+  pc += 3;
+  NEXT();
+L_Jump:
+  pc = pc[1].target;
+  NEXT();
+L_JumpIfNonZero:
+  pc = fp[pc[1].u32[0]].u32 ? pc[2].target : pc + 3;
+  NEXT();
+L_JumpIfZero:
+  pc = fp[pc[1].u32[0]].u32 ? pc + 3 : pc[2].target;
+  NEXT();
+L_JumpTable : {
+  const uint32_t i = std::min(fp[pc[1].u32[0]].u32, pc[1].u32[1]);
+  pc = pc[2 + i].target;
+  NEXT();
+}
+L_SelectOp:
+  fp[pc[1].u32[0]].u64 = fp[pc[1].u32[1]].u32 ? fp[pc[2].u32[0]].u64 : fp[pc[2].u32[1]].u64;
+  pc += 3;
+  NEXT();
+L_Trap:
+  trap = static_cast<TrapCode>(pc[1].u32[0]);
+  goto trapped;
+L_Fuel:
+  fuel -= pc[1].u32[0];
+  if (fuel < 0) [[unlikely]]
+    goto out_of_fuel;
+  pc += 2;
+  NEXT();
+L_LoopHeader:
+  fuel -= pc[1].u32[0];
+  if (fuel < 0) [[unlikely]]
+    goto out_of_fuel;
+  if (interrupt.load(std::memory_order_relaxed)) [[unlikely]]
+    goto interrupted;
+  pc += 2;
+  NEXT();
+
+  // ---- calls ----
+L_CallWasm:
+  callee = inst->functions[pc[1].u32[0]];
+  callee_fp = fp + pc[1].u32[1];
+  return_pc = pc + 2;
+  goto call;
+L_CallIndirectOp : {
+  Table* table = inst->tables[pc[1].u32[0]];
+  const uint32_t i = fp[pc[2].u32[0]].u32;
+  if (i >= table->elements.size()) {
+    trap = TrapCode::UndefinedElement;
+    goto trapped;
+  }
+  callee = reinterpret_cast<const Function*>(table->elements[i]);
+  if (!callee) {
+    trap = TrapCode::UninitializedElement;
+    goto trapped;
+  }
+  if (callee->type_id != pc[2].u32[1]) {
+    trap = TrapCode::IndirectCallTypeMismatch;
+    goto trapped;
+  }
+  callee_fp = fp + pc[1].u32[1];
+  return_pc = pc + 3;
+  goto call;
+}
+call:
+  if (interrupt.load(std::memory_order_relaxed)) [[unlikely]]
+    goto interrupted;
+  if (callee->is_host()) {
+    const HostFunction& host = *callee->host;
+    const size_t np = host.type.params.size(), nr = host.type.results.size();
+    Value args[16], results[16];
+    std::vector<Value> big_args, big_results;
+    std::span<Value> a(args, np), r(results, nr);
+    if (np > 16) big_args.resize(np), a = big_args;
+    if (nr > 16) big_results.resize(nr), r = big_results;
+    for (size_t k = 0; k < np; ++k) a[k] = to_value(host.type.params[k], callee_fp[k].u64);
+    for (size_t k = 0; k < nr; ++k) r[k] = default_value(host.type.results[k]);
+    const size_t saved_top = store.stack_top_;
+    store.stack_top_ =
+        static_cast<size_t>(reinterpret_cast<uint64_t*>(callee_fp) - store.value_stack_.data()) +
+        std::max(np, nr);
+    store.fuel_ = fuel;
+    CallContext ctx{store, inst};
+    HostResult outcome = host.callback(ctx, a, r);
+    store.stack_top_ = saved_top;
+    if (config.fuel) fuel = store.fuel_;
+    if (!outcome) {
+      host_error = outcome.take_error();
+      goto host_failed;
+    }
+    for (size_t k = 0; k < nr; ++k) callee_fp[k].u64 = r[k].bits;
+    reload_memory();
+    pc = return_pc;
+    NEXT();
+  }
+enter_wasm : {
+  const CompiledFunction& code = ensure_code(*callee);
+  if (frames.size() >= max_frames || callee_fp + code.frame_slots > stack_end) [[unlikely]] {
+    trap = TrapCode::CallStackExhausted;
+    if (!fn) {  // the entry itself does not fit: report it at the callee
+      frames.pop_back();
+      store.fuel_ = fuel;
+      *result = Failure{make_error(ExecError::Kind::Trap, trap, nullptr, nullptr)};
+      return nullptr;
+    }
+    goto trapped;
+  }
+  if (fn) frames.push_back({return_pc, fp, fn});
+  fp = callee_fp;
+  fn = callee;
+  std::memcpy(fp + code.param_count, code.frame_init.data(), code.frame_init.size() * 8);
+  if (callee->instance != inst || !mem) {
+    inst = callee->instance;
+    reload_memory();
+  }
+  pc = code.code.data();
+  NEXT();
+}
+L_ReturnOp : {
+  const CallFrame& frame = frames.back();
+  pc = frame.return_pc;
+  fp = frame.fp;
+  fn = frame.function;
+  frames.pop_back();
+  if (fn) {
+    inst = fn->instance;
+    reload_memory();
+  }
+  NEXT();
+}
+L_Exit:
+  store.fuel_ = fuel;
+  *result = Result<void, ExecError>();
+  return nullptr;
+
+  // ---- variables and references ----
+L_GlobalGetOp:
+  fp[pc[1].u32[0]].u64 = inst->globals[pc[1].u32[1]]->bits;
+  pc += 2;
+  NEXT();
+L_GlobalSetOp:
+  inst->globals[pc[1].u32[0]]->bits = fp[pc[1].u32[1]].u64;
+  pc += 2;
+  NEXT();
+L_RefFuncOp:
+  fp[pc[1].u32[0]].u64 = reinterpret_cast<uintptr_t>(inst->functions[pc[1].u32[1]]);
+  pc += 2;
+  NEXT();
+L_RefIsNullOp:
+  fp[pc[1].u32[0]].u64 = fp[pc[1].u32[1]].u64 == 0;
+  pc += 2;
+  NEXT();
+
+  // ---- tables ----
+L_TableGetOp : {
+  const Table& t = *inst->tables[pc[1].u32[1]];
+  const uint32_t i = fp[pc[2].u32[0]].u32;
+  if (i >= t.elements.size()) {
+    trap = TrapCode::TableOutOfBounds;
+    goto trapped;
+  }
+  fp[pc[1].u32[0]].u64 = t.elements[i];
+  pc += 3;
+  NEXT();
+}
+L_TableSetOp : {
+  Table& t = *inst->tables[pc[1].u32[1]];
+  const uint32_t i = fp[pc[1].u32[0]].u32;
+  if (i >= t.elements.size()) {
+    trap = TrapCode::TableOutOfBounds;
+    goto trapped;
+  }
+  t.elements[i] = fp[pc[2].u32[0]].u64;
+  pc += 3;
+  NEXT();
+}
+L_TableSizeOp:
+  fp[pc[1].u32[0]].u64 = static_cast<uint32_t>(inst->tables[pc[1].u32[1]]->elements.size());
+  pc += 2;
+  NEXT();
+L_TableGrowOp:
+  fp[pc[1].u32[0]].u64 = static_cast<uint32_t>(
+      inst->tables[pc[1].u32[1]]->grow(fp[pc[2].u32[0]].u32, fp[pc[2].u32[1]].u64));
+  pc += 3;
+  NEXT();
+L_TableFillOp : {
+  Table& t = *inst->tables[pc[1].u32[0]];
+  const uint64_t d = fp[pc[1].u32[1]].u32, n = fp[pc[2].u32[1]].u32;
+  if (d + n > t.elements.size()) {
+    trap = TrapCode::TableOutOfBounds;
+    goto trapped;
+  }
+  fuel -= static_cast<int64_t>(n);
+  if (fuel < 0) goto out_of_fuel;
+  std::fill_n(t.elements.begin() + d, n, fp[pc[2].u32[0]].u64);
+  pc += 3;
+  NEXT();
+}
+L_TableCopyOp : {
+  Table& dt = *inst->tables[pc[1].u32[0]];
+  const Table& st = *inst->tables[pc[1].u32[1]];
+  const uint64_t d = fp[pc[2].u32[0]].u32, s = fp[pc[2].u32[1]].u32, n = fp[pc[3].u32[0]].u32;
+  if (d + n > dt.elements.size() || s + n > st.elements.size()) {
+    trap = TrapCode::TableOutOfBounds;
+    goto trapped;
+  }
+  fuel -= static_cast<int64_t>(n);
+  if (fuel < 0) goto out_of_fuel;
+  if (n) std::memmove(dt.elements.data() + d, st.elements.data() + s, n * 8);
+  pc += 4;
+  NEXT();
+}
+L_TableInitOp : {
+  Table& t = *inst->tables[pc[1].u32[0]];
+  const std::vector<uint64_t>& seg = inst->elems[pc[1].u32[1]];
+  const uint64_t d = fp[pc[2].u32[0]].u32, s = fp[pc[2].u32[1]].u32, n = fp[pc[3].u32[0]].u32;
+  if (d + n > t.elements.size() || s + n > seg.size()) {
+    trap = TrapCode::TableOutOfBounds;
+    goto trapped;
+  }
+  fuel -= static_cast<int64_t>(n);
+  if (fuel < 0) goto out_of_fuel;
+  if (n) std::memcpy(t.elements.data() + d, seg.data() + s, n * 8);
+  pc += 4;
+  NEXT();
+}
+L_ElemDropOp:
+  inst->elems[pc[1].u32[0]] = {};
+  pc += 2;
+  NEXT();
+
+  // ---- memory ----
+L_MemorySizeOp:
+  fp[pc[1].u32[0]].u64 = static_cast<uint32_t>(mem_size / kPageSize);
+  pc += 2;
+  NEXT();
+L_MemoryGrowOp:
+  fp[pc[1].u32[0]].u64 = static_cast<uint32_t>(inst->memories[0]->grow(fp[pc[1].u32[1]].u32));
+  reload_memory();
+  pc += 2;
+  NEXT();
+L_MemoryFillOp : {
+  const uint64_t d = fp[pc[1].u32[0]].u32, n = fp[pc[2].u32[0]].u32;
+  if (d + n > mem_size) {
+    trap = TrapCode::MemoryOutOfBounds;
+    goto trapped;
+  }
+  fuel -= static_cast<int64_t>(n);
+  if (fuel < 0) goto out_of_fuel;
+  if (n) std::memset(mem + d, static_cast<uint8_t>(fp[pc[1].u32[1]].u32), n);
+  pc += 3;
+  NEXT();
+}
+L_MemoryCopyOp : {
+  const uint64_t d = fp[pc[1].u32[0]].u32, s = fp[pc[1].u32[1]].u32, n = fp[pc[2].u32[0]].u32;
+  if (d + n > mem_size || s + n > mem_size) {
+    trap = TrapCode::MemoryOutOfBounds;
+    goto trapped;
+  }
+  fuel -= static_cast<int64_t>(n);
+  if (fuel < 0) goto out_of_fuel;
+  if (n) std::memmove(mem + d, mem + s, n);
+  pc += 3;
+  NEXT();
+}
+L_MemoryInitOp : {
+  const uint32_t segment = pc[2].u32[1];
+  const Module& m = inst->module->module();
+  const ByteRange init = m.datas[segment].init;
+  const uint64_t length = inst->data_dropped[segment] ? 0 : init.size;
+  const uint64_t d = fp[pc[1].u32[0]].u32, s = fp[pc[1].u32[1]].u32, n = fp[pc[2].u32[0]].u32;
+  if (d + n > mem_size || s + n > length) {
+    trap = TrapCode::MemoryOutOfBounds;
+    goto trapped;
+  }
+  fuel -= static_cast<int64_t>(n);
+  if (fuel < 0) goto out_of_fuel;
+  if (n) std::memcpy(mem + d, m.bytes.data() + init.offset + s, n);
+  pc += 3;
+  NEXT();
+}
+L_DataDropOp:
+  inst->data_dropped[pc[1].u32[0]] = true;
+  pc += 2;
+  NEXT();
+
+  // ---- leaving early ----
+trapped:
+  store.fuel_ = fuel;
+  *result = Failure{make_error(ExecError::Kind::Trap, trap, fn, pc)};
+  frames.resize(entry_frames_);
+  return nullptr;
+out_of_fuel:
+  store.fuel_ = fuel;
+  *result = Failure{make_error(ExecError::Kind::OutOfFuel, trap, fn, pc)};
+  frames.resize(entry_frames_);
+  return nullptr;
+interrupted : {
+  store.fuel_ = fuel;
+  const uint32_t reason = interrupt.exchange(0, std::memory_order_relaxed);
+  ExecError e = make_error(ExecError::Kind::Interrupted, trap, fn, pc);
+  e.detail = reason == Store::kDeadline ? "deadline exceeded" : "interrupted";
+  *result = Failure{std::move(e)};
+  frames.resize(entry_frames_);
+  return nullptr;
+}
+host_failed : {
+  store.fuel_ = fuel;
+  ExecError e = make_error(host_error.kind, host_error.trap, fn, pc);
+  e.detail = std::move(host_error.detail);
+  *result = Failure{std::move(e)};
+  frames.resize(entry_frames_);
+  return nullptr;
+}
+#undef NEXT
+}
+
+const void* const* threaded_handlers() {
+#if defined(WARDEN_SWITCH_DISPATCH)
+  return nullptr;
+#else
+  return Interpreter::handlers();
+#endif
+}
+
+Result<void, ExecError> run_function(Store& store, const Function& function, uint64_t* slots) {
+  const FuncType& type = *function.type;
+  if (function.is_host()) {
+    std::vector<Value> args(type.params.size()), results(type.results.size());
+    for (size_t i = 0; i < args.size(); ++i) args[i] = to_value(type.params[i], slots[i]);
+    for (size_t i = 0; i < results.size(); ++i) results[i] = default_value(type.results[i]);
+    CallContext ctx{store, nullptr};
+    HostResult r = function.host->callback(ctx, args, results);
+    if (!r) return Failure{r.take_error()};
+    for (size_t i = 0; i < results.size(); ++i) slots[i] = results[i].bits;
+    return {};
+  }
+  Result<void, ExecError> result;
+  Interpreter(&store).run(&function, reinterpret_cast<Slot*>(slots), &result);
+  return result;
+}
+
+}  // namespace warden

@@ -1,0 +1,31 @@
+// The interpreter: runs threaded code (vm/code.h) with an explicit frame stack, so guest
+// recursion never grows the host's C stack. Handlers are defined once; they are dispatched by
+// computed goto (GCC/clang) or, with WARDEN_SWITCH_DISPATCH, by a switch over handler numbers
+// (debug and sanitizer builds).
+#pragma once
+
+#include <cstdint>
+
+#include "decoder/result.h"
+#include "vm/code.h"
+#include "vm/trap.h"
+
+namespace warden {
+
+class Store;
+struct Function;
+
+struct CallFrame {
+  const Cell* return_pc = nullptr;
+  Slot* fp = nullptr;
+  const Function* function = nullptr;  // the caller; nullptr for an entry from the host
+};
+
+// Calls `function` with its arguments in slots[0..params); its results replace them in
+// slots[0..results). `slots` must have room for max(params, results) values.
+Result<void, ExecError> run_function(Store& store, const Function& function, uint64_t* slots);
+
+// The handler address table for the compiler (nullptr in the switch build).
+const void* const* threaded_handlers();
+
+}  // namespace warden

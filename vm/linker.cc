@@ -1,0 +1,26 @@
+#include "vm/linker.h"
+
+namespace warden {
+
+void Linker::define_function(std::string module, std::string name, FuncType type,
+                             HostCallback callback) {
+  Definition d;
+  d.external.kind = ExternKind::Func;
+  d.host = std::make_shared<const HostFunction>(HostFunction{std::move(type), std::move(callback)});
+  definitions_[{std::move(module), std::move(name)}] = std::move(d);
+}
+
+void Linker::define(std::string module, std::string name, Extern external) {
+  definitions_[{std::move(module), std::move(name)}] = Definition{external, nullptr};
+}
+
+void Linker::define_instance(const std::string& module, const Instance& instance) {
+  for (const auto& [name, external] : instance.exports) define(module, name, external);
+}
+
+const Linker::Definition* Linker::find(std::string_view module, std::string_view name) const {
+  auto it = definitions_.find(std::make_pair(std::string(module), std::string(name)));
+  return it == definitions_.end() ? nullptr : &it->second;
+}
+
+}  // namespace warden

@@ -1,0 +1,103 @@
+// The mutable objects a Store owns: functions, memories, tables, globals and instances. Instances
+// refer to them by pointer, so an import is the exporting instance's object itself.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "decoder/result.h"
+#include "decoder/types.h"
+#include "vm/trap.h"
+#include "vm/value.h"
+
+namespace warden {
+
+class CompiledModule;
+class Store;
+struct CompiledFunction;
+struct Instance;
+struct Memory;
+
+// What a host function sees of its caller.
+struct CallContext {
+  Store& store;
+  Instance* instance;      // the calling instance (nullptr when called from the host)
+  Memory* memory() const;  // the caller's memory 0, or nullptr
+};
+
+using HostResult = Result<void, ExecError>;
+using HostCallback =
+    std::function<HostResult(CallContext&, std::span<const Value> args, std::span<Value> results)>;
+
+struct HostFunction {
+  FuncType type;
+  HostCallback callback;
+};
+
+struct Function {
+  uint32_t type_id = 0;  // Engine::type_id
+  const FuncType* type = nullptr;
+  // A Wasm function: its instance and index in the module's function space.
+  Instance* instance = nullptr;
+  uint32_t index = 0;
+  mutable const CompiledFunction* code = nullptr;  // cached from the CompiledModule
+  // A host function (instance == nullptr).
+  std::shared_ptr<const HostFunction> host;
+
+  bool is_host() const { return instance == nullptr; }
+};
+
+struct Memory {
+  MemoryType type;
+  uint32_t max_pages = 0;      // min(type max, budget)
+  std::vector<uint8_t> bytes;  // size is always a multiple of the page size
+
+  uint32_t pages() const { return static_cast<uint32_t>(bytes.size() / kPageSize); }
+  // Old size in pages, or -1 when the result would pass the maximum or the budget.
+  int32_t grow(uint32_t delta);
+};
+
+struct Table {
+  TableType type;
+  uint32_t max_elements = 0;
+  std::vector<uint64_t> elements;  // reference bits, 0 = null
+
+  int32_t grow(uint32_t delta, uint64_t init);
+};
+
+struct Global {
+  GlobalType type;
+  uint64_t bits = 0;
+};
+
+// An external value: what an import needs and an export gives.
+struct Extern {
+  ExternKind kind = ExternKind::Func;
+  Function* function = nullptr;
+  Table* table = nullptr;
+  Memory* memory = nullptr;
+  Global* global = nullptr;
+};
+
+struct Instance {
+  Store* store = nullptr;
+  std::shared_ptr<const CompiledModule> module;
+  std::vector<Function*> functions;
+  std::vector<Table*> tables;
+  std::vector<Memory*> memories;
+  std::vector<Global*> globals;
+  std::vector<std::vector<uint64_t>> elems;  // element segments (refs); empty once dropped
+  std::vector<bool> data_dropped;
+  std::unordered_map<std::string, Extern> exports;
+
+  const Extern* find_export(std::string_view name) const;
+  Function* exported_function(std::string_view name) const;
+  Memory* memory0() const { return memories.empty() ? nullptr : memories[0]; }
+};
+
+}  // namespace warden

@@ -1,0 +1,360 @@
+#include "vm/store.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "decoder/instruction_reader.h"
+#include "decoder/limits.h"
+#include "vm/interpreter.h"
+
+namespace warden {
+namespace {
+
+ExecError link_error(std::string detail) {
+  ExecError e;
+  e.kind = ExecError::Kind::Link;
+  e.detail = std::move(detail);
+  return e;
+}
+
+ExecError trap_error(TrapCode code) {
+  ExecError e;
+  e.kind = ExecError::Kind::Trap;
+  e.trap = code;
+  return e;
+}
+
+std::string import_name(const Import& im) { return "\"" + im.module + "\".\"" + im.name + "\""; }
+
+bool limits_match(uint64_t actual_min, std::optional<uint64_t> actual_max, const Limits& wanted) {
+  if (actual_min < wanted.min) return false;
+  if (wanted.max) return actual_max && *actual_max <= *wanted.max;
+  return true;
+}
+
+}  // namespace
+
+Store::Store(const Engine& engine) : engine_(engine) {}
+
+Store::~Store() {
+  {
+    std::lock_guard lock(deadline_mutex_);
+    stopping_ = true;
+  }
+  deadline_cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
+}
+
+void Store::set_deadline(std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard lock(deadline_mutex_);
+    deadline_ = std::chrono::steady_clock::now() + timeout;
+    deadline_set_ = true;
+  }
+  if (!watchdog_.joinable()) {
+    watchdog_ = std::thread([this] {
+      std::unique_lock lock(deadline_mutex_);
+      while (!stopping_) {
+        if (!deadline_set_) {
+          deadline_cv_.wait(lock);
+        } else if (deadline_cv_.wait_until(lock, deadline_) == std::cv_status::timeout &&
+                   deadline_set_ && std::chrono::steady_clock::now() >= deadline_) {
+          deadline_set_ = false;
+          interrupt_reason_.store(kDeadline, std::memory_order_relaxed);
+        }
+      }
+    });
+  }
+  deadline_cv_.notify_all();
+}
+
+void Store::clear_deadline() {
+  {
+    std::lock_guard lock(deadline_mutex_);
+    deadline_set_ = false;
+  }
+  uint32_t expected = kDeadline;
+  interrupt_reason_.compare_exchange_strong(expected, 0);
+  deadline_cv_.notify_all();
+}
+
+Memory* Store::create_memory(MemoryType type) {
+  Memory& m = memories_.emplace_back();
+  m.type = type;
+  m.max_pages = static_cast<uint32_t>(std::min<uint64_t>(
+      type.limits.max.value_or(limits::kMaxMemoryPages), engine_.config().max_memory_pages));
+  m.bytes.assign(std::min<uint64_t>(type.limits.min, m.max_pages) * kPageSize, 0);
+  return &m;
+}
+
+Table* Store::create_table(TableType type, uint64_t init) {
+  Table& t = tables_.emplace_back();
+  t.type = type;
+  t.max_elements = static_cast<uint32_t>(std::min<uint64_t>(type.limits.max.value_or(UINT32_MAX),
+                                                            engine_.config().max_table_elements));
+  t.elements.assign(std::min<uint64_t>(type.limits.min, t.max_elements), init);
+  return &t;
+}
+
+Global* Store::create_global(GlobalType type, Value value) {
+  Global& g = globals_.emplace_back();
+  g.type = type;
+  g.bits = value.bits;
+  return &g;
+}
+
+Function* Store::create_function(std::shared_ptr<const HostFunction> host) {
+  Function& f = functions_.emplace_back();
+  f.type = &host->type;
+  f.type_id = engine_.type_id(host->type);
+  f.host = std::move(host);
+  return &f;
+}
+
+Function* Store::host_function_for(const std::shared_ptr<const HostFunction>& host) {
+  auto it = host_functions_.find(host.get());
+  if (it != host_functions_.end()) return it->second;
+  Function* f = create_function(host);
+  host_functions_.emplace(host.get(), f);
+  return f;
+}
+
+namespace {
+
+// Evaluates a constant expression (validated: consts, ref.null, ref.func, global.get).
+uint64_t evaluate(const Instance& instance, const ConstExpr& expr) {
+  const Module& m = instance.module->module();
+  const auto bytes = std::span<const uint8_t>(m.bytes).subspan(expr.range.offset, expr.range.size);
+  InstructionReader reader(bytes, expr.range.offset, instance.module->engine().config().features);
+  Instruction ins;
+  uint64_t value = 0;
+  while (!reader.at_end() && reader.read(ins)) {
+    switch (ins.op) {
+      case Opcode::I32Const: value = static_cast<uint32_t>(ins.i32); break;
+      case Opcode::I64Const: value = static_cast<uint64_t>(ins.i64); break;
+      case Opcode::F32Const: value = ins.f32_bits; break;
+      case Opcode::F64Const: value = ins.f64_bits; break;
+      case Opcode::RefNull: value = 0; break;
+      case Opcode::RefFunc:
+        value = reinterpret_cast<uintptr_t>(instance.functions[ins.index]);
+        break;
+      case Opcode::GlobalGet: value = instance.globals[ins.index]->bits; break;
+      default: break;  // end (v128.const globals are not supported before the SIMD issue)
+    }
+  }
+  return value;
+}
+
+}  // namespace
+
+Result<Instance*, ExecError> Store::instantiate(std::shared_ptr<const CompiledModule> compiled,
+                                                const Linker& linker) {
+  const Module& m = compiled->module();
+  Instance& inst = instances_.emplace_back();
+  inst.store = this;
+  inst.module = compiled;
+
+  // Imports, in order, each checked against what the module expects.
+  for (const Import& im : m.imports) {
+    const Linker::Definition* d = linker.find(im.module, im.name);
+    if (!d) return Failure{link_error("unknown import " + import_name(im))};
+    const ExternKind kind = d->host ? ExternKind::Func : d->external.kind;
+    if (kind != im.kind) {
+      return Failure{link_error("incompatible import type for " + import_name(im) + ": expected " +
+                                std::string(extern_kind_name(im.kind)) + ", got " +
+                                std::string(extern_kind_name(kind)))};
+    }
+    switch (im.kind) {
+      case ExternKind::Func: {
+        Function* f = d->host ? host_function_for(d->host) : d->external.function;
+        if (f->type_id != compiled->type_id(im.func_type.value)) {
+          return Failure{link_error("incompatible import type for " + import_name(im) +
+                                    ": expected " + to_string(m.types[im.func_type.value]) +
+                                    ", got " + to_string(*f->type))};
+        }
+        inst.functions.push_back(f);
+        break;
+      }
+      case ExternKind::Table: {
+        Table* t = d->external.table;
+        if (t->type.element != im.table.element ||
+            !limits_match(t->elements.size(), t->type.limits.max, im.table.limits)) {
+          return Failure{link_error("incompatible import type for " + import_name(im))};
+        }
+        inst.tables.push_back(t);
+        break;
+      }
+      case ExternKind::Memory: {
+        Memory* mem = d->external.memory;
+        if (!limits_match(mem->pages(), mem->type.limits.max, im.memory.limits)) {
+          return Failure{link_error("incompatible import type for " + import_name(im))};
+        }
+        inst.memories.push_back(mem);
+        break;
+      }
+      case ExternKind::Global: {
+        Global* g = d->external.global;
+        if (g->type.type != im.global.type || g->type.is_mutable != im.global.is_mutable) {
+          return Failure{link_error("incompatible import type for " + import_name(im))};
+        }
+        inst.globals.push_back(g);
+        break;
+      }
+    }
+  }
+
+  // The module's own objects.
+  for (uint32_t i = m.functions_imported; i < m.functions.size(); ++i) {
+    Function& f = functions_.emplace_back();
+    f.type = &m.types[m.functions[i].value];
+    f.type_id = compiled->type_id(m.functions[i].value);
+    f.instance = &inst;
+    f.index = i;
+    inst.functions.push_back(&f);
+  }
+  for (size_t i = m.tables_imported; i < m.tables.size(); ++i) {
+    const TableType& type = m.tables[i];
+    if (type.limits.min > engine_.config().max_table_elements) {
+      ExecError e;
+      e.kind = ExecError::Kind::Limit;
+      e.detail = "table of " + std::to_string(type.limits.min) + " elements exceeds the limit of " +
+                 std::to_string(engine_.config().max_table_elements);
+      return Failure{std::move(e)};
+    }
+    inst.tables.push_back(create_table(type));
+  }
+  for (size_t i = m.memories_imported; i < m.memories.size(); ++i) {
+    const MemoryType& type = m.memories[i];
+    if (type.limits.min > engine_.config().max_memory_pages) {
+      ExecError e;
+      e.kind = ExecError::Kind::Limit;
+      e.detail = "memory of " + std::to_string(type.limits.min) + " pages exceeds the budget of " +
+                 std::to_string(engine_.config().max_memory_pages) + " pages";
+      return Failure{std::move(e)};
+    }
+    inst.memories.push_back(create_memory(type));
+  }
+  for (size_t i = m.globals_imported; i < m.globals.size(); ++i) {
+    Global* g = create_global(m.globals[i], Value{});
+    g->bits = evaluate(inst, m.global_inits[i - m.globals_imported]);
+    inst.globals.push_back(g);
+  }
+  for (const Export& e : m.exports) {
+    Extern x;
+    x.kind = e.kind;
+    switch (e.kind) {
+      case ExternKind::Func: x.function = inst.functions[e.index]; break;
+      case ExternKind::Table: x.table = inst.tables[e.index]; break;
+      case ExternKind::Memory: x.memory = inst.memories[e.index]; break;
+      case ExternKind::Global: x.global = inst.globals[e.index]; break;
+    }
+    inst.exports.emplace(e.name, x);
+  }
+  for (const ElemSegment& seg : m.elems) {
+    std::vector<uint64_t> refs;
+    refs.reserve(seg.size());
+    if (seg.uses_exprs) {
+      for (const ConstExpr& e : seg.exprs) refs.push_back(evaluate(inst, e));
+    } else {
+      for (FuncIdx f : seg.func_indices) {
+        refs.push_back(reinterpret_cast<uintptr_t>(inst.functions[f.value]));
+      }
+    }
+    inst.elems.push_back(std::move(refs));
+  }
+  inst.data_dropped.assign(m.datas.size(), false);
+
+  if (auto r = initialise(inst); !r) return Failure{r.take_error()};
+  return &inst;
+}
+
+// Segment initialisation in spec order (elements, then data), then the start function.
+Result<void, ExecError> Store::initialise(Instance& inst) {
+  const Module& m = inst.module->module();
+  for (size_t i = 0; i < m.elems.size(); ++i) {
+    const ElemSegment& seg = m.elems[i];
+    if (seg.mode == SegmentMode::Active) {
+      Table& t = *inst.tables[seg.table.value];
+      const uint64_t d = static_cast<uint32_t>(evaluate(inst, seg.offset));
+      const std::vector<uint64_t>& refs = inst.elems[i];
+      if (d + refs.size() > t.elements.size()) {
+        return Failure{trap_error(TrapCode::TableOutOfBounds)};
+      }
+      std::copy(refs.begin(), refs.end(), t.elements.begin() + d);
+    }
+    if (seg.mode != SegmentMode::Passive) inst.elems[i] = {};
+  }
+  for (size_t i = 0; i < m.datas.size(); ++i) {
+    const DataSegment& seg = m.datas[i];
+    if (seg.mode != SegmentMode::Active) continue;
+    Memory& mem = *inst.memories[seg.memory.value];
+    const uint64_t d = static_cast<uint32_t>(evaluate(inst, seg.offset));
+    if (d + seg.init.size > mem.bytes.size()) {
+      return Failure{trap_error(TrapCode::MemoryOutOfBounds)};
+    }
+    if (seg.init.size)
+      std::memcpy(mem.bytes.data() + d, m.bytes.data() + seg.init.offset, seg.init.size);
+    inst.data_dropped[i] = true;
+  }
+  if (m.start) {
+    auto r = call(*inst.functions[m.start->value], {});
+    if (!r) return Failure{r.take_error()};
+  }
+  return {};
+}
+
+Result<std::vector<Value>, ExecError> Store::call(const Function& function,
+                                                  std::span<const Value> args) {
+  const FuncType& type = *function.type;
+  auto usage = [](std::string detail) {
+    ExecError e;
+    e.kind = ExecError::Kind::Usage;
+    e.detail = std::move(detail);
+    return e;
+  };
+  if (args.size() != type.params.size()) {
+    return Failure{usage("expected " + std::to_string(type.params.size()) + " arguments " +
+                         to_string(type) + ", got " + std::to_string(args.size()))};
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].type != type.params[i]) {
+      return Failure{usage("argument " + std::to_string(i + 1) + " should be " +
+                           std::string(valtype_name(type.params[i])) + ", got " +
+                           std::string(valtype_name(args[i].type)))};
+    }
+  }
+  if (value_stack_.empty()) {
+    value_stack_.assign(engine_.config().value_stack_slots, 0);
+    frames_.reserve(engine_.config().max_call_depth + 1);
+  }
+  const size_t need = std::max(type.params.size(), type.results.size());
+  if (stack_top_ + need > value_stack_.size()) {
+    return Failure{trap_error(TrapCode::CallStackExhausted)};
+  }
+  uint64_t* slots = value_stack_.data() + stack_top_;
+  for (size_t i = 0; i < args.size(); ++i) slots[i] = args[i].bits;
+  if (auto r = run_function(*this, function, slots); !r) return Failure{r.take_error()};
+  std::vector<Value> results;
+  results.reserve(type.results.size());
+  for (size_t i = 0; i < type.results.size(); ++i) {
+    const ValType t = type.results[i];
+    uint64_t bits = slots[i];
+    if (t == ValType::I32 || t == ValType::F32) bits &= 0xFFFFFFFFu;
+    results.push_back(Value{t, bits});
+  }
+  return results;
+}
+
+Result<std::vector<Value>, ExecError> Store::call(Instance& instance, std::string_view name,
+                                                  std::span<const Value> args) {
+  Function* f = instance.exported_function(name);
+  if (!f) {
+    ExecError e;
+    e.kind = ExecError::Kind::Usage;
+    e.detail = "no exported function \"" + std::string(name) + "\"";
+    return Failure{std::move(e)};
+  }
+  return call(*f, args);
+}
+
+}  // namespace warden

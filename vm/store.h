@@ -1,0 +1,95 @@
+// Store: the mutable world of one tenant: instances and their objects, the value and call stacks,
+// the fuel budget and the interrupt flag. Use a Store from one thread at a time; interrupt() may be
+// called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "vm/compiled_module.h"
+#include "vm/linker.h"
+#include "vm/runtime.h"
+
+namespace warden {
+
+struct CallFrame;
+
+class Store {
+ public:
+  explicit Store(const Engine& engine);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const Engine& engine() const { return engine_; }
+
+  // Links imports, creates the instance's objects, initialises segments in spec order and runs
+  // the start function. A Link error names the import; a Trap means initialisation trapped (the
+  // writes done before the trap stay, as the spec says).
+  Result<Instance*, ExecError> instantiate(std::shared_ptr<const CompiledModule> module,
+                                           const Linker& linker);
+
+  // Calls `function` with `args` (types must match exactly).
+  Result<std::vector<Value>, ExecError> call(const Function& function, std::span<const Value> args);
+  // Calls an export of `instance` by name.
+  Result<std::vector<Value>, ExecError> call(Instance& instance, std::string_view export_name,
+                                             std::span<const Value> args);
+
+  // Objects for the host to define imports with.
+  Memory* create_memory(MemoryType type);
+  Table* create_table(TableType type, uint64_t init = 0);
+  Global* create_global(GlobalType type, Value value);
+  Function* create_function(std::shared_ptr<const HostFunction> host);
+
+  // Fuel: only meaningful when the Engine compiles metering in. A call that runs out stops with
+  // ExecError::Kind::OutOfFuel; what is left is readable afterwards.
+  void set_fuel(uint64_t fuel) { fuel_ = static_cast<int64_t>(fuel); }
+  uint64_t fuel() const { return fuel_ < 0 ? 0 : static_cast<uint64_t>(fuel_); }
+
+  // Stops the running call (or the next one) at its next loop back-edge or call. Thread-safe.
+  void interrupt() { interrupt_reason_.store(kCancelled, std::memory_order_relaxed); }
+  // Interrupts when `timeout` has passed from now; replaces any earlier deadline.
+  void set_deadline(std::chrono::milliseconds timeout);
+  void clear_deadline();
+
+ private:
+  friend class Interpreter;
+  static constexpr uint32_t kCancelled = 1, kDeadline = 2;
+
+  Function* host_function_for(const std::shared_ptr<const HostFunction>& host);
+  Result<void, ExecError> initialise(Instance& instance);
+
+  const Engine& engine_;
+  std::deque<Instance> instances_;
+  std::deque<Function> functions_;
+  std::deque<Memory> memories_;
+  std::deque<Table> tables_;
+  std::deque<Global> globals_;
+  std::map<const HostFunction*, Function*> host_functions_;
+
+  // Execution state, shared by nested calls (host -> guest -> host -> guest).
+  std::vector<uint64_t> value_stack_;
+  std::vector<CallFrame> frames_;
+  size_t stack_top_ = 0;  // first free value-stack slot for a new host entry
+  uint32_t depth_ = 0;
+  int64_t fuel_ = 0;
+  std::atomic<uint32_t> interrupt_reason_{0};
+
+  // Deadline watchdog.
+  std::mutex deadline_mutex_;
+  std::condition_variable deadline_cv_;
+  std::chrono::steady_clock::time_point deadline_{};
+  bool deadline_set_ = false;
+  bool stopping_ = false;
+  std::thread watchdog_;
+};
+
+}  // namespace warden
