@@ -20,6 +20,7 @@ build: deps
 demo: build
 	$(WARDEN) validate -v $(BUILD)/examples/hello.wasm
 	$(WARDEN) inspect $(BUILD)/examples/hello.wasm
+	$(WARDEN) run $(BUILD)/examples/hello.wasm
 
 # Every test: unit, CLI and the spec suite (one CTest test per core/*.wast).
 test: build

@@ -268,10 +268,9 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
 dispatch:
   switch (static_cast<Handler>(pc->u64)) {
 #define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) \
-  case Handler::name: goto L_##name;                                        \
-      #define HANDLER(name, cells)                                          \
   case Handler::name:                                                       \
-    goto L_##name;
+    goto L_##name;                                                          \
+#define HANDLER(name, cells) case Handler::name : goto L_##name;
 #include "decoder/opcodes.def"
 #include "vm/handlers.def"
 #undef OP

@@ -23,4 +23,19 @@ const Linker::Definition* Linker::find(std::string_view module, std::string_view
   return it == definitions_.end() ? nullptr : &it->second;
 }
 
+void Linker::define_fallback(std::string module, Fallback make) {
+  fallbacks_[std::move(module)] = std::move(make);
+}
+
+std::shared_ptr<const HostFunction> Linker::fallback(std::string_view module, std::string_view name,
+                                                     const FuncType& type) const {
+  auto it = fallbacks_.find(module);
+  if (it == fallbacks_.end()) return nullptr;
+  auto key = std::make_pair(std::string(module), std::string(name));
+  if (auto m = made_.find(key); m != made_.end() && m->second->type == type) return m->second;
+  auto made = it->second(name, type);
+  if (made) made_[key] = made;
+  return made;
+}
+
 }  // namespace warden

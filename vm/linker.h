@@ -3,6 +3,7 @@
 // (e.g. another instance's exports) are defined by pointer.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,10 +25,21 @@ class Linker {
   // Every export of `instance` under `module` (the spec tests' `register`).
   void define_instance(const std::string& module, const Instance& instance);
 
+  // For imports of `module` that have no definition: `make` may supply a host function for the
+  // import's name and type (e.g. WASI functions that answer ENOSYS), or return nullptr.
+  using Fallback = std::function<std::shared_ptr<const HostFunction>(std::string_view name,
+                                                                     const FuncType& type)>;
+  void define_fallback(std::string module, Fallback make);
+
   const Definition* find(std::string_view module, std::string_view name) const;
+  std::shared_ptr<const HostFunction> fallback(std::string_view module, std::string_view name,
+                                               const FuncType& type) const;
 
  private:
   std::map<std::pair<std::string, std::string>, Definition, std::less<>> definitions_;
+  std::map<std::string, Fallback, std::less<>> fallbacks_;
+  // Fallback-made functions, cached so an import gets the same function every time.
+  mutable std::map<std::pair<std::string, std::string>, std::shared_ptr<const HostFunction>> made_;
 };
 
 }  // namespace warden

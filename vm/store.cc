@@ -157,6 +157,11 @@ Result<Instance*, ExecError> Store::instantiate(std::shared_ptr<const CompiledMo
   // Imports, in order, each checked against what the module expects.
   for (const Import& im : m.imports) {
     const Linker::Definition* d = linker.find(im.module, im.name);
+    Linker::Definition made;
+    if (!d && im.kind == ExternKind::Func) {
+      made.host = linker.fallback(im.module, im.name, m.types[im.func_type.value]);
+      if (made.host) d = &made;
+    }
     if (!d) return Failure{link_error("unknown import " + import_name(im))};
     const ExternKind kind = d->host ? ExternKind::Func : d->external.kind;
     if (kind != im.kind) {

@@ -22,6 +22,7 @@ std::string ExecError::message() const {
     }
     case Kind::OutOfFuel: return "out of fuel";
     case Kind::Interrupted: return detail.empty() ? "interrupted" : detail;
+    case Kind::Exit: return "exit with code " + std::to_string(exit_code);
     case Kind::Link:
     case Kind::Usage:
     case Kind::Limit: return detail;

@@ -31,10 +31,12 @@ struct ExecError {
     Link,         // instantiation: an import is missing or has the wrong type
     Usage,        // the embedder's mistake: unknown export, wrong argument count or types
     Limit,        // a configured limit refused the request (memory budget, table size)
+    Exit,         // a host function ended the program on purpose (WASI proc_exit)
   };
   Kind kind = Kind::Trap;
   TrapCode trap = TrapCode::Unreachable;  // Kind::Trap
   std::string detail;                     // host error text, link error text, ...
+  int exit_code = 0;                      // Kind::Exit
   std::vector<TrapFrame> backtrace;
 
   // "trap: out of bounds memory access", "out of fuel", "unknown import: env.f" ...

@@ -9,9 +9,9 @@
 
   (memory (export "memory") 1)
 
-  ;; An iovec at 0: {buf = 16, len = 21}; the message at 16.
-  (data (i32.const 0) "\10\00\00\00\15\00\00\00")
-  (data (i32.const 16) "hello from warden!\0a\00\00")
+  ;; An iovec at 0: {buf = 16, len = 19}; the message at 16.
+  (data (i32.const 0) "\10\00\00\00\13\00\00\00")
+  (data (i32.const 16) "hello from warden!\0a")
 
   (func $_start (export "_start")
     (local $errno i32)

@@ -1,0 +1,195 @@
+#include "hostabi/wasi.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "vm/store.h"
+
+namespace warden::wasi {
+namespace {
+
+using enum ValType;
+
+// Bounds-checked access to the caller's memory; every failure is EFAULT for the guest.
+class GuestMemory {
+ public:
+  explicit GuestMemory(CallContext& ctx) : memory_(ctx.memory()) {}
+  bool valid(uint64_t addr, uint64_t len) const {
+    return memory_ && addr + len <= memory_->bytes.size();
+  }
+  uint8_t* at(uint64_t addr) { return memory_->bytes.data() + addr; }
+  bool write_u32(uint64_t addr, uint32_t v) { return write(addr, &v, 4); }
+  bool write_u64(uint64_t addr, uint64_t v) { return write(addr, &v, 8); }
+  bool write(uint64_t addr, const void* data, uint64_t len) {
+    if (!valid(addr, len)) return false;
+    if (len) std::memcpy(at(addr), data, len);
+    return true;
+  }
+  bool read_u32(uint64_t addr, uint32_t& v) {
+    if (!valid(addr, 4)) return false;
+    std::memcpy(&v, at(addr), 4);
+    return true;
+  }
+
+ private:
+  Memory* memory_;
+};
+
+uint32_t u32(const Value& v) { return static_cast<uint32_t>(v.bits); }
+
+// Writes a list of strings the way args_get/environ_get do: pointers, then NUL-terminated bytes.
+uint32_t write_strings(CallContext& ctx, const std::vector<std::string>& list, uint32_t ptrs,
+                       uint32_t buf) {
+  GuestMemory mem(ctx);
+  for (const std::string& s : list) {
+    if (!mem.write_u32(ptrs, buf) || !mem.write(buf, s.c_str(), s.size() + 1)) return kFault;
+    ptrs += 4;
+    buf += static_cast<uint32_t>(s.size() + 1);
+  }
+  return kSuccess;
+}
+
+uint32_t write_sizes(CallContext& ctx, const std::vector<std::string>& list, uint32_t count_ptr,
+                     uint32_t size_ptr) {
+  uint64_t size = 0;
+  for (const std::string& s : list) size += s.size() + 1;
+  GuestMemory mem(ctx);
+  if (!mem.write_u32(count_ptr, static_cast<uint32_t>(list.size())) ||
+      !mem.write_u32(size_ptr, static_cast<uint32_t>(size))) {
+    return kFault;
+  }
+  return kSuccess;
+}
+
+using Impl = std::function<uint32_t(CallContext&, std::span<const Value>)>;
+
+void define(Linker& linker, const char* name, std::vector<ValType> params, Impl impl) {
+  linker.define_function(kModule, name, FuncType{std::move(params), {I32}},
+                         [impl = std::move(impl)](CallContext& ctx, std::span<const Value> args,
+                                                  std::span<Value> results) -> HostResult {
+                           results[0] = Value::i32(static_cast<int32_t>(impl(ctx, args)));
+                           return {};
+                         });
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& supported_functions() {
+  static const std::vector<std::string_view> names = {
+      "args_get",       "args_sizes_get",      "environ_get", "environ_sizes_get",
+      "clock_time_get", "random_get",          "fd_write",    "fd_fdstat_get",
+      "fd_prestat_get", "fd_prestat_dir_name", "proc_exit",   "sched_yield"};
+  return names;
+}
+
+void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config) {
+  auto cfg = std::move(config);
+  define(linker, "args_get", {I32, I32}, [cfg](CallContext& ctx, std::span<const Value> a) {
+    return write_strings(ctx, cfg->args, u32(a[0]), u32(a[1]));
+  });
+  define(linker, "args_sizes_get", {I32, I32}, [cfg](CallContext& ctx, std::span<const Value> a) {
+    return write_sizes(ctx, cfg->args, u32(a[0]), u32(a[1]));
+  });
+  define(linker, "environ_get", {I32, I32}, [cfg](CallContext& ctx, std::span<const Value> a) {
+    return write_strings(ctx, cfg->env, u32(a[0]), u32(a[1]));
+  });
+  define(linker, "environ_sizes_get", {I32, I32},
+         [cfg](CallContext& ctx, std::span<const Value> a) {
+           return write_sizes(ctx, cfg->env, u32(a[0]), u32(a[1]));
+         });
+  define(linker, "clock_time_get", {I32, I64, I32},
+         [](CallContext& ctx, std::span<const Value> a) -> uint32_t {
+           uint64_t ns;
+           switch (u32(a[0])) {
+             case 0:  // realtime
+               ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+               break;
+             case 1:  // monotonic
+             case 2:  // process cputime (approximated by the monotonic clock)
+             case 3:  // thread cputime
+               ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch())
+                        .count();
+               break;
+             default: return kInval;
+           }
+           GuestMemory mem(ctx);
+           return mem.write_u64(u32(a[2]), ns) ? kSuccess : kFault;
+         });
+  define(linker, "random_get", {I32, I32}, [](CallContext& ctx, std::span<const Value> a) {
+    GuestMemory mem(ctx);
+    const uint32_t buf = u32(a[0]), len = u32(a[1]);
+    if (!mem.valid(buf, len)) return kFault;
+    static thread_local std::random_device device;
+    for (uint32_t i = 0; i < len; ++i) mem.at(buf)[i] = static_cast<uint8_t>(device());
+    return kSuccess;
+  });
+  define(linker, "fd_write", {I32, I32, I32, I32},
+         [cfg](CallContext& ctx, std::span<const Value> a) -> uint32_t {
+           const uint32_t fd = u32(a[0]);
+           if (fd != 1 && fd != 2) return kBadf;
+           GuestMemory mem(ctx);
+           uint32_t iovs = u32(a[1]);
+           uint64_t written = 0;
+           std::string out;
+           for (uint32_t i = 0; i < u32(a[2]); ++i, iovs += 8) {
+             uint32_t ptr, len;
+             if (!mem.read_u32(iovs, ptr) || !mem.read_u32(iovs + 4, len)) return kFault;
+             if (!mem.valid(ptr, len)) return kFault;
+             out.append(reinterpret_cast<const char*>(mem.at(ptr)), len);
+             written += len;
+           }
+           const auto& sink = fd == 1 ? cfg->write_stdout : cfg->write_stderr;
+           if (sink) {
+             sink(out);
+           } else {
+             std::fwrite(out.data(), 1, out.size(), fd == 1 ? stdout : stderr);
+           }
+           return mem.write_u32(u32(a[3]), static_cast<uint32_t>(written)) ? kSuccess : kFault;
+         });
+  define(linker, "fd_fdstat_get", {I32, I32},
+         [](CallContext& ctx, std::span<const Value> a) -> uint32_t {
+           const uint32_t fd = u32(a[0]);
+           if (fd > 2) return kBadf;
+           // fdstat: filetype u8 (2 = character device), flags u16, rights base/inheriting u64.
+           uint8_t stat[24] = {};
+           stat[0] = 2;
+           const uint64_t rights = fd == 0 ? (1u << 1) /* fd_read */ : (1u << 6) /* fd_write */;
+           std::memcpy(stat + 8, &rights, 8);
+           GuestMemory mem(ctx);
+           return mem.write(u32(a[1]), stat, sizeof stat) ? kSuccess : kFault;
+         });
+  define(linker, "fd_prestat_get", {I32, I32},
+         [](CallContext&, std::span<const Value>) { return kBadf; });  // no preopens
+  define(linker, "fd_prestat_dir_name", {I32, I32, I32},
+         [](CallContext&, std::span<const Value>) { return kBadf; });
+  define(linker, "sched_yield", {}, [](CallContext&, std::span<const Value>) {
+    std::this_thread::yield();
+    return kSuccess;
+  });
+  linker.define_function(
+      kModule, "proc_exit", FuncType{{I32}, {}},
+      [](CallContext&, std::span<const Value> args, std::span<Value>) -> HostResult {
+        ExecError e;
+        e.kind = ExecError::Kind::Exit;
+        e.exit_code = args[0].as_i32();
+        return Failure{std::move(e)};
+      });
+  // Deny by default: any other WASI import links, and says ENOSYS when called.
+  linker.define_fallback(
+      kModule, [](std::string_view, const FuncType& type) -> std::shared_ptr<const HostFunction> {
+        if (type.results != std::vector<ValType>{I32}) return nullptr;
+        return std::make_shared<const HostFunction>(HostFunction{
+            type, [](CallContext&, std::span<const Value>, std::span<Value> results) -> HostResult {
+              results[0] = Value::i32(kNosys);
+              return {};
+            }});
+      });
+}
+
+}  // namespace warden::wasi
