@@ -265,18 +265,20 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
   goto enter_wasm;
 
 #if defined(WARDEN_SWITCH_DISPATCH)
+  // clang-format off
 dispatch:
   switch (static_cast<Handler>(pc->u64)) {
 #define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) \
-  case Handler::name:                                                       \
-    goto L_##name;                                                          \
-#define HANDLER(name, cells) case Handler::name : goto L_##name;
+    case Handler::name: goto L_##name;
+#define HANDLER(name, cells) \
+    case Handler::name: goto L_##name;
 #include "decoder/opcodes.def"
 #include "vm/handlers.def"
 #undef OP
 #undef HANDLER
     default: __builtin_unreachable();
   }
+    // clang-format on
 #endif
 
     // ---- generated: numeric instructions, loads and stores ----
@@ -422,7 +424,9 @@ enter_wasm : {
   if (fn) frames.push_back({return_pc, fp, fn});
   fp = callee_fp;
   fn = callee;
-  std::memcpy(fp + code.param_count, code.frame_init.data(), code.frame_init.size() * 8);
+  if (!code.frame_init.empty()) {
+    std::memcpy(fp + code.param_count, code.frame_init.data(), code.frame_init.size() * 8);
+  }
   if (callee->instance != inst || !mem) {
     inst = callee->instance;
     reload_memory();
