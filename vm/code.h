@@ -20,9 +20,27 @@ enum class Handler : uint16_t {
 #define HANDLER(name, cells) name,
 #include "vm/handlers.def"
 #undef HANDLER
+// Compare-and-branch: a comparison fused with the br_if / if that consumes it,
+// [handler][a|b][target]. Generated for every opcode; only comparisons are ever emitted.
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) JumpIf_##name,
+#include "decoder/opcodes.def"
+#undef OP
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) JumpUnless_##name,
+#include "decoder/opcodes.def"
+#undef OP
   Count,
 };
 inline constexpr Handler handler_for(Opcode op) { return static_cast<Handler>(op); }
+
+// Comparisons (i32.eqz .. f64.ge) can be fused into a branch.
+constexpr bool is_comparison(Opcode op) {
+  return op >= Opcode::I32Eqz && op <= Opcode::F64Ge;
+}
+inline constexpr Handler fused_branch(Opcode compare, bool branch_if_true) {
+  const uint16_t base = static_cast<uint16_t>(branch_if_true ? Handler::JumpIf_Unreachable
+                                                             : Handler::JumpUnless_Unreachable);
+  return static_cast<Handler>(base + static_cast<uint16_t>(compare));
+}
 
 // One 8-byte frame slot. i32 lives in the low 32 bits (upper bits zero), f32 likewise.
 union Slot {

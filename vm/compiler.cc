@@ -102,6 +102,7 @@ class FunctionCompiler {
   }
   void set_producer(uint32_t cell, int half) {
     producer_valid_ = true;
+    producer_op_ = Opcode::Nop;
     producer_cell_ = cell;
     producer_half_ = half;
     producer_end_ = here();
@@ -129,6 +130,18 @@ class FunctionCompiler {
   void block_arity(const BlockType& bt, uint32_t& params, uint32_t& results) const;
   Control& label(uint32_t depth) { return controls_[controls_.size() - 1 - depth]; }
 
+  // If the top of the stack was just computed by a comparison, removes that instruction and
+  // returns its opcode and operands so the branch consuming it can test them directly.
+  bool take_comparison(Opcode& op, uint32_t& a, uint32_t& b) {
+    if (!producer_is_top() || !is_comparison(producer_op_)) return false;
+    op = producer_op_;
+    a = code_[producer_start_ + 1].u32[1];
+    b = opcode_info(op).sig.param_count == 2 ? code_[producer_start_ + 2].u32[0] : 0;
+    code_.resize(producer_start_);
+    out_->offsets.pop_back();
+    producer_valid_ = false;
+    return true;
+  }
   void compile_instruction(const Instruction& ins);
   void branch(uint32_t depth, uint32_t at);  // unconditional, values on top of the stack
   void return_values(uint32_t at);
@@ -154,6 +167,8 @@ class FunctionCompiler {
   uint32_t producer_cell_ = 0;
   int producer_half_ = 0;
   uint32_t producer_end_ = 0;
+  Opcode producer_op_ = Opcode::Nop;  // for numeric producers: the opcode (fusion)
+  uint32_t producer_start_ = 0;       // ... and its handler cell
   uint32_t skip_depth_ = 0;  // nesting inside unreachable code
 };
 
@@ -312,15 +327,12 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
     for (uint32_t i = n; i-- > 0;) src[i] = pop();
     const uint32_t dst = info.sig.result_count ? push() : 0;
     emit(handler_for(op), at);
-    if (n == 1) {
-      set_producer(operands(dst, src[0]), 0);
-    } else if (n == 2) {
-      set_producer(operands(dst, src[0]), 0);
-      operands(src[1]);
-      producer_end_ = here();
-    } else {  // memory.fill/copy and friends have immediates; nothing else has 3 operands
-      std::abort();
-    }
+    const uint32_t start = here() - 1;
+    set_producer(operands(dst, src[0]), 0);
+    if (n == 2) operands(src[1]);
+    producer_end_ = here();
+    producer_op_ = op;
+    producer_start_ = start;
     return;
   }
   if (info.imm == ImmKind::MemArg && info.prefix == 0) {
@@ -357,7 +369,12 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
       c.kind = op;
       block_arity(ins.block, c.params, c.results);
       uint32_t cond = 0;
-      if (op == Opcode::If) cond = pop();
+      Opcode compare = Opcode::Nop;
+      uint32_t ca = 0, cb = 0;
+      if (op == Opcode::If) {
+        if (!take_comparison(compare, ca, cb)) compare = Opcode::Nop;
+        cond = pop();
+      }
       materialize_all(at);
       c.height = static_cast<uint32_t>(stack_.size()) - c.params;
       if (op == Opcode::Loop) {
@@ -367,8 +384,13 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
         const uint32_t cell = operands(0);
         if (fuel_) fuel_cell_ = cell;
       } else if (op == Opcode::If) {
-        emit(Handler::JumpIfZero, at);
-        operands(cond);
+        if (compare != Opcode::Nop) {
+          emit(fused_branch(compare, false), at);
+          operands(ca, cb);
+        } else {
+          emit(Handler::JumpIfZero, at);
+          operands(cond);
+        }
         c.else_fixup = target_cell();
       }
       controls_.push_back(std::move(c));
@@ -399,13 +421,21 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
       stack_.resize(current.height);
       return;
     case Opcode::BrIf: {
+      Opcode compare = Opcode::Nop;
+      uint32_t ca = 0, cb = 0;
+      const bool fused = take_comparison(compare, ca, cb);
       const uint32_t cond = pop();
       const bool is_return = ins.index == controls_.size() - 1;
       const uint32_t arity = is_return ? out_->result_count : label(ins.index).label_arity();
       if (arity == 0 && !is_return) {
         Control& target = label(ins.index);
-        emit(Handler::JumpIfNonZero, at);
-        operands(cond);
+        if (fused) {
+          emit(fused_branch(compare, true), at);
+          operands(ca, cb);
+        } else {
+          emit(Handler::JumpIfNonZero, at);
+          operands(cond);
+        }
         const uint32_t cell = target_cell();
         if (target.kind == Opcode::Loop) {
           jump_to(cell, target.loop_start);
@@ -413,8 +443,13 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
           target.fixups.push_back(cell);
         }
       } else {
-        emit(Handler::JumpIfZero, at);
-        operands(cond);
+        if (fused) {
+          emit(fused_branch(compare, false), at);
+          operands(ca, cb);
+        } else {
+          emit(Handler::JumpIfZero, at);
+          operands(cond);
+        }
         std::vector<uint32_t> skip{target_cell()};
         const std::vector<uint32_t> saved = stack_;
         branch(ins.index, at);

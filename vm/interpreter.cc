@@ -127,6 +127,24 @@ WARDEN_INLINE bool exec_memory(Slot* fp, const Cell* pc, uint8_t* mem, uint64_t 
   }
 }
 
+// The comparison of a fused compare-and-branch, [handler][a|b][target].
+template <Opcode op>
+WARDEN_INLINE bool compare(const Slot* fp, const Cell* pc) {
+  if constexpr (!is_comparison(op)) {
+    return false;  // never compiled
+  } else {
+    using N = numeric::Numeric<op>;
+    constexpr Signature sig = opcode_info(op).sig;
+    using A = Storage<sig.params[0]>;
+    const A a = get<A>(fp, pc[1].u32[0]);
+    if constexpr (sig.param_count == 1) {
+      return N::apply(a) != 0;
+    } else {
+      return N::apply(a, get<A>(fp, pc[1].u32[1])) != 0;
+    }
+  }
+}
+
 // Cells per instruction for the generated handlers.
 template <Opcode op>
 constexpr uint32_t generated_cells() {
@@ -187,7 +205,7 @@ ExecError Interpreter::make_error(ExecError::Kind kind, TrapCode code, const Fun
   };
   if (fn && pc) e.backtrace.push_back(frame(fn, pc));
   auto& frames = store_->frames_;
-  for (size_t i = frames.size(); i-- > entry_frames_ + 1;) {
+  for (size_t i = store_->frame_top_; i-- > entry_frames_ + 1;) {
     if (frames[i].function)
       e.backtrace.push_back(frame(frames[i].function, frames[i].return_pc - 1));
   }
@@ -201,6 +219,12 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
   static const void* const kLabels[] = {
 #include "decoder/opcodes.def"
 #include "vm/handlers.def"
+#undef OP
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) &&L_JumpIf_##name,
+#include "decoder/opcodes.def"
+#undef OP
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) &&L_JumpUnless_##name,
+#include "decoder/opcodes.def"
   };
 #undef OP
 #undef HANDLER
@@ -222,10 +246,11 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
 
   Store& store = *store_;
   const EngineConfig& config = store.engine().config();
-  std::vector<CallFrame>& frames = store.frames_;
-  const size_t max_frames = config.max_call_depth;
+  CallFrame* const frame_base = store.frames_.data();
+  CallFrame* const frame_limit = frame_base + config.max_call_depth;
+  CallFrame* top = frame_base + store.frame_top_;  // the next free frame
   Slot* const stack_end =
-      reinterpret_cast<Slot*>(store.value_stack_.data() + store.value_stack_.size());
+      reinterpret_cast<Slot*>(store.value_stack_.get() + store.value_stack_size_);
   std::atomic<uint32_t>& interrupt = store.interrupt_reason_;
   int64_t fuel = config.fuel ? store.fuel_ : std::numeric_limits<int64_t>::max();
 
@@ -242,8 +267,7 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
   ExecError host_error;
 
   auto reload_memory = [&] {
-    if (!inst->memories.empty()) {
-      Memory* m = inst->memories[0];
+    if (Memory* m = inst->memory) {
       mem = m->bytes.data();
       mem_size = m->bytes.size();
     } else {
@@ -252,12 +276,13 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
     }
   };
 
-  entry_frames_ = frames.size();
-  if (frames.size() >= max_frames) {
+  entry_frames_ = store.frame_top_;
+  if (top >= frame_limit) {
     trap = TrapCode::CallStackExhausted;
+    fn = nullptr;
     goto trapped;
   }
-  frames.push_back({exit_cell, nullptr, nullptr});
+  *top++ = {exit_cell, nullptr, nullptr};
   callee = fn;
   callee_fp = fp;
   return_pc = exit_cell;
@@ -276,6 +301,11 @@ dispatch:
 #include "vm/handlers.def"
 #undef OP
 #undef HANDLER
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) \
+    case Handler::JumpIf_##name: goto L_JumpIf_##name; \
+    case Handler::JumpUnless_##name: goto L_JumpUnless_##name;
+#include "decoder/opcodes.def"
+#undef OP
     default: __builtin_unreachable();
   }
     // clang-format on
@@ -299,6 +329,15 @@ dispatch:
     pc += generated_cells<Opcode::name>();                                  \
     NEXT();                                                                 \
   }
+#include "decoder/opcodes.def"
+#undef OP
+
+  // ---- generated: comparisons fused with a branch, [handler][a|b][target] ----
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) \
+  L_JumpIf_##name : pc = compare<Opcode::name>(fp, pc) ? pc[2].target : pc + 3;   \
+  NEXT();                                                                  \
+  L_JumpUnless_##name : pc = compare<Opcode::name>(fp, pc) ? pc + 3 : pc[2].target; \
+  NEXT();
 #include "decoder/opcodes.def"
 #undef OP
 
@@ -393,9 +432,10 @@ call:
     for (size_t k = 0; k < nr; ++k) r[k] = default_value(host.type.results[k]);
     const size_t saved_top = store.stack_top_;
     store.stack_top_ =
-        static_cast<size_t>(reinterpret_cast<uint64_t*>(callee_fp) - store.value_stack_.data()) +
+        static_cast<size_t>(reinterpret_cast<uint64_t*>(callee_fp) - store.value_stack_.get()) +
         std::max(np, nr);
     store.fuel_ = fuel;
+    store.frame_top_ = static_cast<size_t>(top - frame_base);
     CallContext ctx{store, inst};
     HostResult outcome = host.callback(ctx, a, r);
     store.stack_top_ = saved_top;
@@ -411,17 +451,11 @@ call:
   }
 enter_wasm : {
   const CompiledFunction& code = ensure_code(*callee);
-  if (frames.size() >= max_frames || callee_fp + code.frame_slots > stack_end) [[unlikely]] {
+  if (top >= frame_limit || callee_fp + code.frame_slots > stack_end) [[unlikely]] {
     trap = TrapCode::CallStackExhausted;
-    if (!fn) {  // the entry itself does not fit: report it at the callee
-      frames.pop_back();
-      store.fuel_ = fuel;
-      *result = Failure{make_error(ExecError::Kind::Trap, trap, nullptr, nullptr)};
-      return nullptr;
-    }
-    goto trapped;
+    goto trapped;  // reported at the caller (or with no frame when the entry itself fails)
   }
-  if (fn) frames.push_back({return_pc, fp, fn});
+  if (fn) *top++ = {return_pc, fp, fn};
   fp = callee_fp;
   fn = callee;
   if (!code.frame_init.empty()) {
@@ -435,11 +469,10 @@ enter_wasm : {
   NEXT();
 }
 L_ReturnOp : {
-  const CallFrame& frame = frames.back();
-  pc = frame.return_pc;
-  fp = frame.fp;
-  fn = frame.function;
-  frames.pop_back();
+  --top;
+  pc = top->return_pc;
+  fp = top->fp;
+  fn = top->function;
   if (fn) {
     inst = fn->instance;
     reload_memory();
@@ -447,6 +480,7 @@ L_ReturnOp : {
   NEXT();
 }
 L_Exit:
+  store.frame_top_ = entry_frames_;
   store.fuel_ = fuel;
   *result = Result<void, ExecError>();
   return nullptr;
@@ -605,29 +639,33 @@ L_DataDropOp:
   // ---- leaving early ----
 trapped:
   store.fuel_ = fuel;
+  store.frame_top_ = static_cast<size_t>(top - frame_base);
   *result = Failure{make_error(ExecError::Kind::Trap, trap, fn, pc)};
-  frames.resize(entry_frames_);
+  store.frame_top_ = entry_frames_;
   return nullptr;
 out_of_fuel:
   store.fuel_ = fuel;
+  store.frame_top_ = static_cast<size_t>(top - frame_base);
   *result = Failure{make_error(ExecError::Kind::OutOfFuel, trap, fn, pc)};
-  frames.resize(entry_frames_);
+  store.frame_top_ = entry_frames_;
   return nullptr;
 interrupted : {
   store.fuel_ = fuel;
+  store.frame_top_ = static_cast<size_t>(top - frame_base);
   const uint32_t reason = interrupt.exchange(0, std::memory_order_relaxed);
   ExecError e = make_error(ExecError::Kind::Interrupted, trap, fn, pc);
   e.detail = reason == Store::kDeadline ? "deadline exceeded" : "interrupted";
   *result = Failure{std::move(e)};
-  frames.resize(entry_frames_);
+  store.frame_top_ = entry_frames_;
   return nullptr;
 }
 host_failed : {
   store.fuel_ = fuel;
+  store.frame_top_ = static_cast<size_t>(top - frame_base);
   ExecError e = make_error(host_error.kind, host_error.trap, fn, pc);
   e.detail = std::move(host_error.detail);
   *result = Failure{std::move(e)};
-  frames.resize(entry_frames_);
+  store.frame_top_ = entry_frames_;
   return nullptr;
 }
 #undef NEXT

@@ -269,6 +269,7 @@ Result<Instance*, ExecError> Store::instantiate(std::shared_ptr<const CompiledMo
   }
   inst.data_dropped.assign(m.datas.size(), false);
 
+  inst.memory = inst.memory0();
   if (auto r = initialise(inst); !r) return Failure{r.take_error()};
   return &inst;
 }
@@ -328,15 +329,16 @@ Result<std::vector<Value>, ExecError> Store::call(const Function& function,
                            std::string(valtype_name(args[i].type)))};
     }
   }
-  if (value_stack_.empty()) {
-    value_stack_.assign(engine_.config().value_stack_slots, 0);
-    frames_.reserve(engine_.config().max_call_depth + 1);
+  if (!value_stack_) {
+    value_stack_size_ = engine_.config().value_stack_slots;
+    value_stack_.reset(new uint64_t[value_stack_size_]);
+    frames_.resize(engine_.config().max_call_depth + 1);
   }
   const size_t need = std::max(type.params.size(), type.results.size());
-  if (stack_top_ + need > value_stack_.size()) {
+  if (stack_top_ + need > value_stack_size_) {
     return Failure{trap_error(TrapCode::CallStackExhausted)};
   }
-  uint64_t* slots = value_stack_.data() + stack_top_;
+  uint64_t* slots = value_stack_.get() + stack_top_;
   for (size_t i = 0; i < args.size(); ++i) slots[i] = args[i].bits;
   if (auto r = run_function(*this, function, slots); !r) return Failure{r.take_error()};
   std::vector<Value> results;

@@ -76,10 +76,12 @@ class Store {
   std::map<const HostFunction*, Function*> host_functions_;
 
   // Execution state, shared by nested calls (host -> guest -> host -> guest).
-  std::vector<uint64_t> value_stack_;
-  std::vector<CallFrame> frames_;
+  // Allocated on the first call, not zeroed: every slot is written before it is read.
+  std::unique_ptr<uint64_t[]> value_stack_;
+  size_t value_stack_size_ = 0;
+  std::vector<CallFrame> frames_;  // max_call_depth + 1, allocated with the value stack
+  size_t frame_top_ = 0;           // frames in use
   size_t stack_top_ = 0;  // first free value-stack slot for a new host entry
-  uint32_t depth_ = 0;
   int64_t fuel_ = 0;
   std::atomic<uint32_t> interrupt_reason_{0};
 
