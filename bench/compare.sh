@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# compare.sh BUILD_DIR [RUNS]: runs every benchmark workload under warden (fuel metering on and
+# off), natively (the same C source, -O2), under Node's WebAssembly, and under peer engines given
+# by environment variable (WASM3=/path/to/wasm3, IWASM=/path/to/iwasm). Each cell is the median
+# wall time of RUNS runs (default 5); every engine's checksum must equal the native one (else the
+# cell says MISMATCH; an engine that fails says FAIL). Prints one table with the ratios
+# warden(fuel)/wasm3, warden(fuel)/warden(no fuel), and a geometric-mean row.
+# Peers are built by you, outside this repository; nothing here fetches or builds them.
+set -u
+BUILD=${1:?usage: bench/compare.sh BUILD_DIR [RUNS]}
+RUNS=${2:-5}
+HERE=$(cd "$(dirname "$0")" && pwd)
+WARDEN="$BUILD/tools/warden"
+WL="$BUILD/bench/workloads"
+WORKLOADS="fib sieve nbody sha256 matmul bytecode strings coremark_like"
+FUEL=100000000000000
+
+[ -x "$WARDEN" ] || { echo "compare.sh: $WARDEN not found: build first (make build)" >&2; exit 2; }
+[ -f "$WL/fib.wasm" ] || { echo "compare.sh: workloads not built in $WL" >&2; exit 2; }
+
+declare -A CMD
+ENGINES="native warden warden-nofuel"
+CMD[native]='$WL/$w.native'
+CMD[warden]='$WARDEN run --fuel $FUEL $WL/$w.wasm'
+CMD[warden-nofuel]='$WARDEN run $WL/$w.wasm'
+if command -v node >/dev/null; then
+  ENGINES="$ENGINES node"
+  CMD[node]='node --no-warnings $HERE/node-wasi.mjs $WL/$w.wasm'
+fi
+if [ -n "${WASM3:-}" ]; then ENGINES="$ENGINES wasm3"; CMD[wasm3]='$WASM3 $WL/$w.wasm'; fi
+if [ -n "${IWASM:-}" ]; then ENGINES="$ENGINES iwasm"; CMD[iwasm]='$IWASM $WL/$w.wasm'; fi
+
+# run ENGINE WORKLOAD: prints the median seconds, or FAIL / MISMATCH.
+run() {
+  local engine=$1 w=$2 times=() out expected
+  expected=$("$WL/$w.native")
+  for ((i = 0; i < RUNS; i++)); do
+    local start end
+    start=$(date +%s%N)
+    out=$(eval "${CMD[$engine]}" 2>/dev/null) || { echo FAIL; return; }
+    end=$(date +%s%N)
+    [ "$out" = "$expected" ] || { echo MISMATCH; return; }
+    times+=($(( (end - start) / 1000 )))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f\n", m/1e6}'
+}
+
+declare -A T
+echo "runs per cell: $RUNS (median wall seconds, including process start-up)" >&2
+for w in $WORKLOADS; do
+  for e in $ENGINES; do
+    T[$w,$e]=$(run "$e" "$w")
+    printf '.' >&2
+  done
+done
+echo >&2
+
+python3 - "$ENGINES" "$WORKLOADS" "$(for w in $WORKLOADS; do for e in $ENGINES; do echo "$w $e ${T[$w,$e]}"; done; done)" <<'PY'
+import math, sys
+engines, workloads, cells = sys.argv[1].split(), sys.argv[2].split(), sys.argv[3]
+t = {}
+for line in cells.splitlines():
+    w, e, v = line.split()
+    t[w, e] = v
+def num(w, e):
+    try: return float(t.get((w, e), '-'))
+    except ValueError: return None
+ratios = [("warden/wasm3", "warden", "wasm3"), ("warden/native", "warden", "native"),
+          ("fuel on/off", "warden", "warden-nofuel")]
+ratios = [r for r in ratios if r[2] in engines]
+head = ["workload"] + engines + [r[0] for r in ratios]
+rows, logs = [], {r[0]: [] for r in ratios}
+for w in workloads:
+    row = [w] + [t.get((w, e), '-') for e in engines]
+    for name, a, b in ratios:
+        x, y = num(w, a), num(w, b)
+        if x and y:
+            row.append(f"{x / y:.2f}")
+            logs[name].append(math.log(x / y))
+        else:
+            row.append('-')
+    rows.append(row)
+geo = ["geomean"] + [''] * len(engines)
+for name, _, _ in ratios:
+    v = logs[name]
+    geo.append(f"{math.exp(sum(v) / len(v)):.2f}" if v else '-')
+rows.append(geo)
+widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
+fmt = lambda r: ' | '.join(str(c).rjust(widths[i]) for i, c in enumerate(r))
+print(fmt(head))
+print('-+-'.join('-' * x for x in widths))
+for r in rows: print(fmt(r))
+PY
