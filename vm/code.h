@@ -28,13 +28,19 @@ enum class Handler : uint16_t {
 #define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) JumpUnless_##name,
 #include "decoder/opcodes.def"
 #undef OP
+// With fuel metering, br_if charges the block it falls through to: [handler][a|b][target][cost].
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) JumpIfFuel_##name,
+#include "decoder/opcodes.def"
+#undef OP
   Count,
 };
 inline constexpr Handler handler_for(Opcode op) { return static_cast<Handler>(op); }
 
 // Comparisons (i32.eqz .. f64.ge) can be fused into a branch.
-constexpr bool is_comparison(Opcode op) {
-  return op >= Opcode::I32Eqz && op <= Opcode::F64Ge;
+constexpr bool is_comparison(Opcode op) { return op >= Opcode::I32Eqz && op <= Opcode::F64Ge; }
+inline constexpr Handler fused_branch_with_fuel(Opcode compare) {
+  return static_cast<Handler>(static_cast<uint16_t>(Handler::JumpIfFuel_Unreachable) +
+                              static_cast<uint16_t>(compare));
 }
 inline constexpr Handler fused_branch(Opcode compare, bool branch_if_true) {
   const uint16_t base = static_cast<uint16_t>(branch_if_true ? Handler::JumpIf_Unreachable
@@ -65,6 +71,8 @@ struct CompiledFunction {
   uint32_t result_count = 0;
   uint32_t local_count = 0;  // parameters + declared locals
   uint32_t frame_slots = 0;  // locals + constants + operand stack: what a call needs
+  uint32_t entry = 0;        // cell where execution starts
+  uint32_t entry_fuel = 0;   // the first basic block's cost, charged by the call itself
   // Copied to [param_count, local_count + constants) at entry: zeros, then the constant pool.
   std::vector<uint64_t> frame_init;
   // (cell index of an instruction, byte offset of its Wasm instruction), sorted: for backtraces.

@@ -169,7 +169,7 @@ class FunctionCompiler {
   uint32_t producer_end_ = 0;
   Opcode producer_op_ = Opcode::Nop;  // for numeric producers: the opcode (fusion)
   uint32_t producer_start_ = 0;       // ... and its handler cell
-  uint32_t skip_depth_ = 0;  // nesting inside unreachable code
+  uint32_t skip_depth_ = 0;           // nesting inside unreachable code
 };
 
 void FunctionCompiler::block_arity(const BlockType& bt, uint32_t& params, uint32_t& results) const {
@@ -234,6 +234,11 @@ std::unique_ptr<CompiledFunction> FunctionCompiler::compile(const void* const* h
   }
 
   // Resolve handler numbers and branch targets to addresses.
+  // The entry block's charge moves into the call (one handler less per call).
+  if (fuel_ && code_.size() >= 2 && code_[0].u64 == static_cast<uint64_t>(Handler::Fuel)) {
+    out_->entry = 2;
+    out_->entry_fuel = code_[1].u32[0];
+  }
   out_->code = std::move(code_);
   Cell* base = out_->code.data();
   for (auto [cell, target] : jumps_) base[cell].target = base + target;
@@ -430,10 +435,10 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
       if (arity == 0 && !is_return) {
         Control& target = label(ins.index);
         if (fused) {
-          emit(fused_branch(compare, true), at);
+          emit(fuel_ ? fused_branch_with_fuel(compare) : fused_branch(compare, true), at);
           operands(ca, cb);
         } else {
-          emit(Handler::JumpIfNonZero, at);
+          emit(fuel_ ? Handler::JumpIfNonZeroFuel : Handler::JumpIfNonZero, at);
           operands(cond);
         }
         const uint32_t cell = target_cell();
@@ -441,6 +446,10 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
           jump_to(cell, target.loop_start);
         } else {
           target.fixups.push_back(cell);
+        }
+        if (fuel_) {  // the fall-through block is charged by the branch itself
+          fuel_cell_ = operands(0);
+          return;
         }
       } else {
         if (fused) {

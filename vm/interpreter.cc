@@ -225,6 +225,9 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
 #undef OP
 #define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) &&L_JumpUnless_##name,
 #include "decoder/opcodes.def"
+#undef OP
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) &&L_JumpIfFuel_##name,
+#include "decoder/opcodes.def"
   };
 #undef OP
 #undef HANDLER
@@ -303,7 +306,8 @@ dispatch:
 #undef HANDLER
 #define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) \
     case Handler::JumpIf_##name: goto L_JumpIf_##name; \
-    case Handler::JumpUnless_##name: goto L_JumpUnless_##name;
+    case Handler::JumpUnless_##name: goto L_JumpUnless_##name; \
+    case Handler::JumpIfFuel_##name: goto L_JumpIfFuel_##name;
 #include "decoder/opcodes.def"
 #undef OP
     default: __builtin_unreachable();
@@ -332,11 +336,20 @@ dispatch:
 #include "decoder/opcodes.def"
 #undef OP
 
-  // ---- generated: comparisons fused with a branch, [handler][a|b][target] ----
-#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) \
-  L_JumpIf_##name : pc = compare<Opcode::name>(fp, pc) ? pc[2].target : pc + 3;   \
-  NEXT();                                                                  \
+    // ---- generated: comparisons fused with a branch, [handler][a|b][target] ----
+#define OP(prefix, code, name, text, imm, cost, mem_bytes, params, results)         \
+  L_JumpIf_##name : pc = compare<Opcode::name>(fp, pc) ? pc[2].target : pc + 3;     \
+  NEXT();                                                                           \
   L_JumpUnless_##name : pc = compare<Opcode::name>(fp, pc) ? pc + 3 : pc[2].target; \
+  NEXT();                                                                           \
+  L_JumpIfFuel_##name : if (compare<Opcode::name>(fp, pc)) {                        \
+    pc = pc[2].target;                                                              \
+    NEXT();                                                                         \
+  }                                                                                 \
+  fuel -= pc[3].u32[0];                                                             \
+  pc += 4;                                                                          \
+  if (fuel < 0) [[unlikely]]                                                        \
+    goto out_of_fuel;                                                               \
   NEXT();
 #include "decoder/opcodes.def"
 #undef OP
@@ -360,6 +373,16 @@ L_Jump:
   NEXT();
 L_JumpIfNonZero:
   pc = fp[pc[1].u32[0]].u32 ? pc[2].target : pc + 3;
+  NEXT();
+L_JumpIfNonZeroFuel:
+  if (fp[pc[1].u32[0]].u32) {
+    pc = pc[2].target;
+    NEXT();
+  }
+  fuel -= pc[3].u32[0];
+  pc += 4;
+  if (fuel < 0) [[unlikely]]
+    goto out_of_fuel;
   NEXT();
 L_JumpIfZero:
   pc = fp[pc[1].u32[0]].u32 ? pc + 3 : pc[2].target;
@@ -465,7 +488,10 @@ enter_wasm : {
     inst = callee->instance;
     reload_memory();
   }
-  pc = code.code.data();
+  pc = code.code.data() + code.entry;
+  fuel -= code.entry_fuel;
+  if (fuel < 0) [[unlikely]]
+    goto out_of_fuel;
   NEXT();
 }
 L_ReturnOp : {

@@ -91,7 +91,7 @@ struct Instance {
   std::vector<Table*> tables;
   std::vector<Memory*> memories;
   std::vector<Global*> globals;
-  Memory* memory = nullptr;  // memories[0], cached for the interpreter
+  Memory* memory = nullptr;                  // memories[0], cached for the interpreter
   std::vector<std::vector<uint64_t>> elems;  // element segments (refs); empty once dropped
   std::vector<bool> data_dropped;
   std::unordered_map<std::string, Extern> exports;

@@ -81,7 +81,7 @@ class Store {
   size_t value_stack_size_ = 0;
   std::vector<CallFrame> frames_;  // max_call_depth + 1, allocated with the value stack
   size_t frame_top_ = 0;           // frames in use
-  size_t stack_top_ = 0;  // first free value-stack slot for a new host entry
+  size_t stack_top_ = 0;           // first free value-stack slot for a new host entry
   int64_t fuel_ = 0;
   std::atomic<uint32_t> interrupt_reason_{0};
 
