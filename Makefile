@@ -32,11 +32,13 @@ asan-test: deps
 	cmake --build --preset asan
 	ctest --preset asan -L "unit|spec"
 
-# The decode+validate fuzzer (clang libFuzzer) for FUZZ_SECONDS over the suite's modules.
+# Both fuzzers (clang libFuzzer) for FUZZ_SECONDS each over the suite's modules: decode+validate,
+# and instantiate+execute every export under a fuel budget.
 fuzz-smoke: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz
-	fuzz/run-fuzzer.sh build/fuzz $(FUZZ_SECONDS)
+	fuzz/run-fuzzer.sh build/fuzz $(FUZZ_SECONDS) decode_validate_fuzzer
+	fuzz/run-fuzzer.sh build/fuzz $(FUZZ_SECONDS) execute_fuzzer
 
 bench: deps
 	cmake --preset release >/dev/null

@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# Runs the decode+validate fuzzer for N seconds over the seed corpus and prints its speed.
-# Usage: fuzz/run-fuzzer.sh BUILD_DIR SECONDS. Exit status non-zero on any crash, leak or
-# sanitizer report (libFuzzer's own exit status).
+# Runs a fuzzer for N seconds over the seed corpus and prints its speed.
+# Usage: fuzz/run-fuzzer.sh BUILD_DIR SECONDS [TARGET] (TARGET: decode_validate_fuzzer, the
+# default, or execute_fuzzer). Exit status non-zero on any crash, leak, timeout or sanitizer
+# report (libFuzzer's own exit status).
 set -euo pipefail
 build=${1:?build dir}
 seconds=${2:-60}
+target=${3:-decode_validate_fuzzer}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" "$build/artifacts"
-log="$build/fuzz.log"
+log="$build/$target.log"
 status=0
-"$build/fuzz/decode_validate_fuzzer" "$work/corpus" "$build/corpus" \
+"$build/fuzz/$target" "$work/corpus" "$build/corpus" \
   -dict="$here/wasm.dict" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/artifacts/" \
   >"$log" 2>&1 || status=$?
 tail -n 25 "$log"
 runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
-echo "fuzz: ${runs} executions in ${seconds} s ($(( runs / seconds )) execs/s), exit status ${status}"
+echo "fuzz ($target): ${runs} executions in ${seconds} s ($(( runs / seconds )) execs/s), exit status ${status}"
 exit "$status"

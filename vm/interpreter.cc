@@ -177,6 +177,9 @@ class Interpreter {
  private:
   ExecError make_error(ExecError::Kind kind, TrapCode code, const Function* fn, const Cell* pc);
   const CompiledFunction& ensure_code(const Function& f);
+  // Calls a host function with the arguments at `args` (results replace them). False with
+  // `error` set when it fails.
+  bool call_host(const Function& callee, Slot* args, Instance* caller, ExecError& error);
 
   Store* store_;
   size_t entry_frames_ = 0;
@@ -188,6 +191,34 @@ const CompiledFunction& Interpreter::ensure_code(const Function& f) {
     f.code = &cm.code(f.index - cm.module().functions_imported);
   }
   return *f.code;
+}
+
+bool Interpreter::call_host(const Function& callee, Slot* args, Instance* caller,
+                            ExecError& error) {
+  Store& store = *store_;
+  const HostFunction& host = *callee.host;
+  const size_t np = host.type.params.size(), nr = host.type.results.size();
+  Value small_args[16], small_results[16];
+  std::vector<Value> big_args, big_results;
+  std::span<Value> a(small_args, np), r(small_results, nr);
+  if (np > 16) big_args.resize(np), a = big_args;
+  if (nr > 16) big_results.resize(nr), r = big_results;
+  for (size_t k = 0; k < np; ++k) a[k] = to_value(host.type.params[k], args[k].u64);
+  for (size_t k = 0; k < nr; ++k) r[k] = default_value(host.type.results[k]);
+  // Nested calls from the host into the Store use the stacks above this frame.
+  const size_t saved_top = store.stack_top_;
+  store.stack_top_ =
+      static_cast<size_t>(reinterpret_cast<uint64_t*>(args) - store.value_stack_.get()) +
+      std::max(np, nr);
+  CallContext ctx{store, caller};
+  HostResult outcome = host.callback(ctx, a, r);
+  store.stack_top_ = saved_top;
+  if (!outcome) {
+    error = outcome.take_error();
+    return false;
+  }
+  for (size_t k = 0; k < nr; ++k) args[k].u64 = r[k].bits;
+  return true;
 }
 
 ExecError Interpreter::make_error(ExecError::Kind kind, TrapCode code, const Function* fn,
@@ -444,30 +475,11 @@ call:
   if (interrupt.load(std::memory_order_relaxed)) [[unlikely]]
     goto interrupted;
   if (callee->is_host()) {
-    const HostFunction& host = *callee->host;
-    const size_t np = host.type.params.size(), nr = host.type.results.size();
-    Value args[16], results[16];
-    std::vector<Value> big_args, big_results;
-    std::span<Value> a(args, np), r(results, nr);
-    if (np > 16) big_args.resize(np), a = big_args;
-    if (nr > 16) big_results.resize(nr), r = big_results;
-    for (size_t k = 0; k < np; ++k) a[k] = to_value(host.type.params[k], callee_fp[k].u64);
-    for (size_t k = 0; k < nr; ++k) r[k] = default_value(host.type.results[k]);
-    const size_t saved_top = store.stack_top_;
-    store.stack_top_ =
-        static_cast<size_t>(reinterpret_cast<uint64_t*>(callee_fp) - store.value_stack_.get()) +
-        std::max(np, nr);
     store.fuel_ = fuel;
     store.frame_top_ = static_cast<size_t>(top - frame_base);
-    CallContext ctx{store, inst};
-    HostResult outcome = host.callback(ctx, a, r);
-    store.stack_top_ = saved_top;
+    const bool ok = call_host(*callee, callee_fp, inst, host_error);
     if (config.fuel) fuel = store.fuel_;
-    if (!outcome) {
-      host_error = outcome.take_error();
-      goto host_failed;
-    }
-    for (size_t k = 0; k < nr; ++k) callee_fp[k].u64 = r[k].bits;
+    if (!ok) goto host_failed;
     reload_memory();
     pc = return_pc;
     NEXT();
