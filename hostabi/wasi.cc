@@ -18,9 +18,9 @@ class GuestMemory {
  public:
   explicit GuestMemory(CallContext& ctx) : memory_(ctx.memory()) {}
   bool valid(uint64_t addr, uint64_t len) const {
-    return memory_ && addr + len <= memory_->bytes.size();
+    return memory_ && addr + len <= memory_->size();
   }
-  uint8_t* at(uint64_t addr) { return memory_->bytes.data() + addr; }
+  uint8_t* at(uint64_t addr) { return memory_->data() + addr; }
   bool write_u32(uint64_t addr, uint32_t v) { return write(addr, &v, 4); }
   bool write_u64(uint64_t addr, uint64_t v) { return write(addr, &v, 8); }
   bool write(uint64_t addr, const void* data, uint64_t len) {

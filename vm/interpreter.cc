@@ -302,8 +302,8 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
 
   auto reload_memory = [&] {
     if (Memory* m = inst->memory) {
-      mem = m->bytes.data();
-      mem_size = m->bytes.size();
+      mem = m->data();
+      mem_size = m->size();
     } else {
       mem = nullptr;
       mem_size = 0;

@@ -1,15 +1,31 @@
 #include "vm/runtime.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
 #include "vm/store.h"
 
 namespace warden {
 
 Memory* CallContext::memory() const { return instance ? instance->memory0() : nullptr; }
 
+void Memory::Free::operator()(uint8_t* p) const { std::free(p); }
+
 int32_t Memory::grow(uint32_t delta) {
   const uint32_t old = pages();
   if (uint64_t{old} + delta > max_pages) return -1;
-  bytes.resize((uint64_t{old} + delta) * kPageSize, 0);
+  const uint64_t new_size = (uint64_t{old} + delta) * kPageSize;
+  if (new_size > capacity_) {
+    const uint64_t cap =
+        std::max(new_size, std::min(capacity_ * 2, uint64_t{max_pages} * kPageSize));
+    auto* fresh = static_cast<uint8_t*>(std::calloc(cap, 1));
+    if (!fresh) return -1;
+    if (size_) std::memcpy(fresh, data_.get(), size_);
+    data_.reset(fresh);
+    capacity_ = cap;
+  }
+  size_ = new_size;
   return static_cast<int32_t>(old);
 }
 

@@ -52,14 +52,26 @@ struct Function {
   bool is_host() const { return instance == nullptr; }
 };
 
+// A linear memory. Storage comes from calloc, so pages the guest never touches are never
+// committed; capacity grows geometrically (up to the maximum) and bytes past the size stay zero.
 struct Memory {
   MemoryType type;
-  uint32_t max_pages = 0;      // min(type max, budget)
-  std::vector<uint8_t> bytes;  // size is always a multiple of the page size
+  uint32_t max_pages = 0;  // min(type max, budget)
 
-  uint32_t pages() const { return static_cast<uint32_t>(bytes.size() / kPageSize); }
-  // Old size in pages, or -1 when the result would pass the maximum or the budget.
+  uint8_t* data() const { return data_.get(); }
+  uint64_t size() const { return size_; }  // in bytes, a multiple of the page size
+  uint32_t pages() const { return static_cast<uint32_t>(size_ / kPageSize); }
+  // Old size in pages, or -1 when the result would pass the maximum or the budget (or the host
+  // is out of memory).
   int32_t grow(uint32_t delta);
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const;
+  };
+  std::unique_ptr<uint8_t[], Free> data_;
+  uint64_t size_ = 0;
+  uint64_t capacity_ = 0;
 };
 
 struct Table {

@@ -83,7 +83,7 @@ Memory* Store::create_memory(MemoryType type) {
   m.type = type;
   m.max_pages = static_cast<uint32_t>(std::min<uint64_t>(
       type.limits.max.value_or(limits::kMaxMemoryPages), engine_.config().max_memory_pages));
-  m.bytes.assign(std::min<uint64_t>(type.limits.min, m.max_pages) * kPageSize, 0);
+  m.grow(static_cast<uint32_t>(std::min<uint64_t>(type.limits.min, m.max_pages)));
   return &m;
 }
 
@@ -295,11 +295,11 @@ Result<void, ExecError> Store::initialise(Instance& inst) {
     if (seg.mode != SegmentMode::Active) continue;
     Memory& mem = *inst.memories[seg.memory.value];
     const uint64_t d = static_cast<uint32_t>(evaluate(inst, seg.offset));
-    if (d + seg.init.size > mem.bytes.size()) {
+    if (d + seg.init.size > mem.size()) {
       return Failure{trap_error(TrapCode::MemoryOutOfBounds)};
     }
     if (seg.init.size)
-      std::memcpy(mem.bytes.data() + d, m.bytes.data() + seg.init.offset, seg.init.size);
+      std::memcpy(mem.data() + d, m.bytes.data() + seg.init.offset, seg.init.size);
     inst.data_dropped[i] = true;
   }
   if (m.start) {
