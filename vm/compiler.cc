@@ -156,8 +156,9 @@ class FunctionCompiler {
 
   std::unique_ptr<CompiledFunction> out_ = std::make_unique<CompiledFunction>();
   std::vector<Cell> code_;
-  std::vector<std::pair<uint32_t, uint32_t>> jumps_;  // (cell, target cell index)
-  std::unordered_map<uint64_t, uint32_t> pool_;       // constant bits -> slot
+  std::vector<std::pair<uint32_t, uint32_t>> jumps_;       // (cell, target cell index)
+  std::vector<std::pair<uint32_t, uint32_t>> loop_jumps_;  // (cost cell, loop header cell)
+  std::unordered_map<uint64_t, uint32_t> pool_;            // constant bits -> slot
   std::vector<uint64_t> pool_values_;
   uint32_t base_ = 0;  // first operand-stack slot
   std::vector<uint32_t> stack_;
@@ -234,6 +235,7 @@ std::unique_ptr<CompiledFunction> FunctionCompiler::compile(const void* const* h
   }
 
   // Resolve handler numbers and branch targets to addresses.
+  for (auto [cost, header] : loop_jumps_) code_[cost].u32[0] = code_[header + 1].u32[0];
   // The entry block's charge moves into the call (one handler less per call).
   if (fuel_ && code_.size() >= 2 && code_[0].u64 == static_cast<uint64_t>(Handler::Fuel)) {
     out_->entry = 2;
@@ -267,13 +269,15 @@ void FunctionCompiler::branch(uint32_t depth, uint32_t at) {
   if (depth == controls_.size() - 1) return return_values(at);
   Control& target = label(depth);
   transfer(target.label_arity(), home(target.height), at);
-  emit(Handler::Jump, at);
-  const uint32_t cell = target_cell();
   if (target.kind == Opcode::Loop) {
-    jump_to(cell, target.loop_start);
-  } else {
-    target.fixups.push_back(cell);
+    // A backward jump does the loop header's work itself and lands after it.
+    emit(Handler::JumpLoop, at);
+    loop_jumps_.emplace_back(operands(0), target.loop_start);
+    jump_to(target_cell(), target.loop_start + 2);
+    return;
   }
+  emit(Handler::Jump, at);
+  target.fixups.push_back(target_cell());
 }
 
 void FunctionCompiler::end_block(const Instruction& ins) {

@@ -402,6 +402,18 @@ L_Const64:
 L_Jump:
   pc = pc[1].target;
   NEXT();
+L_JumpLoop:
+  fuel -= pc[1].u32[0];
+  if (fuel < 0) [[unlikely]] {
+    pc = pc[2].target - 2;  // stopped at the loop header
+    goto out_of_fuel;
+  }
+  if (interrupt.load(std::memory_order_relaxed)) [[unlikely]] {
+    pc = pc[2].target - 2;
+    goto interrupted;
+  }
+  pc = pc[2].target;
+  NEXT();
 L_JumpIfNonZero:
   pc = fp[pc[1].u32[0]].u32 ? pc[2].target : pc + 3;
   NEXT();

@@ -298,8 +298,7 @@ Result<void, ExecError> Store::initialise(Instance& inst) {
     if (d + seg.init.size > mem.size()) {
       return Failure{trap_error(TrapCode::MemoryOutOfBounds)};
     }
-    if (seg.init.size)
-      std::memcpy(mem.data() + d, m.bytes.data() + seg.init.offset, seg.init.size);
+    if (seg.init.size) std::memcpy(mem.data() + d, m.bytes.data() + seg.init.offset, seg.init.size);
     inst.data_dropped[i] = true;
   }
   if (m.start) {
