@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
@@ -33,6 +34,8 @@ options:
   --max-call-depth N     Wasm call frames before "call stack exhausted" (default 10000)
   --env NAME=VALUE       add an environment variable for the guest (repeatable)
   --invoke NAME          call export NAME instead of `_start`
+  --stats                after the run, print on stderr: outcome, wall time, fuel used,
+                         memory pages
   -h, --help             show this help
 
 exit status: the program's own exit code (proc_exit, or 0 when `_start` returns); 1 when
@@ -110,6 +113,7 @@ int run_command(const std::vector<std::string>& args) {
   EngineConfig config;
   std::optional<uint64_t> fuel, timeout_ms;
   std::string invoke;
+  bool stats = false;
   auto wasi = std::make_shared<wasi::WasiConfig>();
   size_t i = 0;
   for (; i < args.size(); ++i) {
@@ -119,6 +123,10 @@ int run_command(const std::vector<std::string>& args) {
       return kExitOk;
     }
     if (!arg.starts_with("-")) break;
+    if (arg == "--stats") {
+      stats = true;
+      continue;
+    }
     if (i + 1 >= args.size()) return usage_error("run", arg + " needs a value");
     const std::string& value = args[++i];
     uint64_t n = 0;
@@ -188,8 +196,19 @@ int run_command(const std::vector<std::string>& args) {
       values.push_back(v);
     }
   }
+  const auto started = std::chrono::steady_clock::now();
   auto result = store.call(*function, values);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
   std::fflush(stdout);
+  if (stats) {
+    const Memory* memory = (*instance)->memory;
+    fmt::print(stderr, "warden: {}: {} in {:.3f} ms", path,
+               result ? std::string("returned") : result.error().message(),
+               std::chrono::duration<double, std::milli>(elapsed).count());
+    if (fuel) fmt::print(stderr, ", fuel used {} of {}", *fuel - store.fuel(), *fuel);
+    if (memory) fmt::print(stderr, ", memory {} pages", memory->pages());
+    fmt::print(stderr, "\n");
+  }
   if (!result) return report(path, result.error());
   for (const Value& v : *result) fmt::print("{}\n", format_result(v));
   return kExitOk;
