@@ -30,28 +30,41 @@ fi
 if [ -n "${WASM3:-}" ]; then ENGINES="$ENGINES wasm3"; CMD[wasm3]='$WASM3 $WL/$w.wasm'; fi
 if [ -n "${IWASM:-}" ]; then ENGINES="$ENGINES iwasm"; CMD[iwasm]='$IWASM $WL/$w.wasm'; fi
 
-# run ENGINE WORKLOAD: prints the median seconds, or FAIL / MISMATCH.
-run() {
-  local engine=$1 w=$2 times=() out expected
-  expected=$("$WL/$w.native")
-  for ((i = 0; i < RUNS; i++)); do
-    local start end
-    start=$(date +%s%N)
-    out=$(eval "${CMD[$engine]}" 2>/dev/null) || { echo FAIL; return; }
-    end=$(date +%s%N)
-    [ "$out" = "$expected" ] || { echo MISMATCH; return; }
-    times+=($(( (end - start) / 1000 )))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f\n", m/1e6}'
+# time ENGINE WORKLOAD: prints the wall seconds of one run, or FAIL / MISMATCH.
+time_one() {
+  local engine=$1 w=$2 out start end
+  start=$(date +%s%N)
+  out=$(eval "${CMD[$engine]}" 2>/dev/null) || { echo FAIL; return; }
+  end=$(date +%s%N)
+  [ "$out" = "${EXPECTED[$w]}" ] || { echo MISMATCH; return; }
+  echo $(( (end - start) / 1000 ))
 }
 
-declare -A T
-echo "runs per cell: $RUNS (median wall seconds, including process start-up)" >&2
+# Runs are interleaved (engine A, B, C, A, B, C, ...) so that drift in the machine's speed
+# falls on every engine alike; each cell is the median of its RUNS runs.
+declare -A T EXPECTED
+echo "runs per cell: $RUNS (median wall seconds, including process start-up; runs interleaved)" >&2
 for w in $WORKLOADS; do
-  for e in $ENGINES; do
-    T[$w,$e]=$(run "$e" "$w")
+  EXPECTED[$w]=$("$WL/$w.native")
+  declare -A samples=()
+  for ((i = 0; i < RUNS; i++)); do
+    for e in $ENGINES; do
+      samples[$e]="${samples[$e]:-} $(time_one "$e" "$w")"
+    done
     printf '.' >&2
   done
+  for e in $ENGINES; do
+    T[$w,$e]=$(echo ${samples[$e]} | tr ' ' '\n' | python3 -c '
+import sys
+v = sys.stdin.read().split()
+bad = [x for x in v if not x.isdigit()]
+if bad: print(bad[0])
+else:
+    v = sorted(int(x) for x in v); n = len(v)
+    m = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+    print(f"{m / 1e6:.3f}")')
+  done
+  unset samples
 done
 echo >&2
 

@@ -265,6 +265,17 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
   static_assert(std::size(kLabels) == static_cast<size_t>(Handler::Count));
   if (!store_) return kLabels;
 
+#define TRAP_IF(condition, code) \
+  if (condition) [[unlikely]] {   \
+    trap = code;                  \
+    goto trapped;                 \
+  }
+// Bulk operations pay per byte or element before they touch anything.
+#define CHARGE(units)                          \
+  fuel -= static_cast<int64_t>(units);         \
+  if (fuel < 0) [[unlikely]]                   \
+    goto out_of_fuel;
+
 #if defined(WARDEN_SWITCH_DISPATCH)
 #define NEXT() goto dispatch
 #else
@@ -466,19 +477,10 @@ L_CallWasm:
 L_CallIndirectOp : {
   Table* table = inst->tables[pc[1].u32[0]];
   const uint32_t i = fp[pc[2].u32[0]].u32;
-  if (i >= table->elements.size()) {
-    trap = TrapCode::UndefinedElement;
-    goto trapped;
-  }
+  TRAP_IF(i >= table->elements.size(), TrapCode::UndefinedElement);
   callee = reinterpret_cast<const Function*>(table->elements[i]);
-  if (!callee) {
-    trap = TrapCode::UninitializedElement;
-    goto trapped;
-  }
-  if (callee->type_id != pc[2].u32[1]) {
-    trap = TrapCode::IndirectCallTypeMismatch;
-    goto trapped;
-  }
+  TRAP_IF(!callee, TrapCode::UninitializedElement);
+  TRAP_IF(callee->type_id != pc[2].u32[1], TrapCode::IndirectCallTypeMismatch);
   callee_fp = fp + pc[1].u32[1];
   return_pc = pc + 3;
   goto call;
@@ -557,10 +559,7 @@ L_RefIsNullOp:
 L_TableGetOp : {
   const Table& t = *inst->tables[pc[1].u32[1]];
   const uint32_t i = fp[pc[2].u32[0]].u32;
-  if (i >= t.elements.size()) {
-    trap = TrapCode::TableOutOfBounds;
-    goto trapped;
-  }
+  TRAP_IF(i >= t.elements.size(), TrapCode::TableOutOfBounds);
   fp[pc[1].u32[0]].u64 = t.elements[i];
   pc += 3;
   NEXT();
@@ -568,10 +567,7 @@ L_TableGetOp : {
 L_TableSetOp : {
   Table& t = *inst->tables[pc[1].u32[1]];
   const uint32_t i = fp[pc[1].u32[0]].u32;
-  if (i >= t.elements.size()) {
-    trap = TrapCode::TableOutOfBounds;
-    goto trapped;
-  }
+  TRAP_IF(i >= t.elements.size(), TrapCode::TableOutOfBounds);
   t.elements[i] = fp[pc[2].u32[0]].u64;
   pc += 3;
   NEXT();
@@ -588,12 +584,8 @@ L_TableGrowOp:
 L_TableFillOp : {
   Table& t = *inst->tables[pc[1].u32[0]];
   const uint64_t d = fp[pc[1].u32[1]].u32, n = fp[pc[2].u32[1]].u32;
-  if (d + n > t.elements.size()) {
-    trap = TrapCode::TableOutOfBounds;
-    goto trapped;
-  }
-  fuel -= static_cast<int64_t>(n);
-  if (fuel < 0) goto out_of_fuel;
+  TRAP_IF(d + n > t.elements.size(), TrapCode::TableOutOfBounds);
+  CHARGE(n);
   std::fill_n(t.elements.begin() + d, n, fp[pc[2].u32[0]].u64);
   pc += 3;
   NEXT();
@@ -602,12 +594,8 @@ L_TableCopyOp : {
   Table& dt = *inst->tables[pc[1].u32[0]];
   const Table& st = *inst->tables[pc[1].u32[1]];
   const uint64_t d = fp[pc[2].u32[0]].u32, s = fp[pc[2].u32[1]].u32, n = fp[pc[3].u32[0]].u32;
-  if (d + n > dt.elements.size() || s + n > st.elements.size()) {
-    trap = TrapCode::TableOutOfBounds;
-    goto trapped;
-  }
-  fuel -= static_cast<int64_t>(n);
-  if (fuel < 0) goto out_of_fuel;
+  TRAP_IF(d + n > dt.elements.size() || s + n > st.elements.size(), TrapCode::TableOutOfBounds);
+  CHARGE(n);
   if (n) std::memmove(dt.elements.data() + d, st.elements.data() + s, n * 8);
   pc += 4;
   NEXT();
@@ -616,12 +604,8 @@ L_TableInitOp : {
   Table& t = *inst->tables[pc[1].u32[0]];
   const std::vector<uint64_t>& seg = inst->elems[pc[1].u32[1]];
   const uint64_t d = fp[pc[2].u32[0]].u32, s = fp[pc[2].u32[1]].u32, n = fp[pc[3].u32[0]].u32;
-  if (d + n > t.elements.size() || s + n > seg.size()) {
-    trap = TrapCode::TableOutOfBounds;
-    goto trapped;
-  }
-  fuel -= static_cast<int64_t>(n);
-  if (fuel < 0) goto out_of_fuel;
+  TRAP_IF(d + n > t.elements.size() || s + n > seg.size(), TrapCode::TableOutOfBounds);
+  CHARGE(n);
   if (n) std::memcpy(t.elements.data() + d, seg.data() + s, n * 8);
   pc += 4;
   NEXT();
@@ -643,24 +627,16 @@ L_MemoryGrowOp:
   NEXT();
 L_MemoryFillOp : {
   const uint64_t d = fp[pc[1].u32[0]].u32, n = fp[pc[2].u32[0]].u32;
-  if (d + n > mem_size) {
-    trap = TrapCode::MemoryOutOfBounds;
-    goto trapped;
-  }
-  fuel -= static_cast<int64_t>(n);
-  if (fuel < 0) goto out_of_fuel;
+  TRAP_IF(d + n > mem_size, TrapCode::MemoryOutOfBounds);
+  CHARGE(n);
   if (n) std::memset(mem + d, static_cast<uint8_t>(fp[pc[1].u32[1]].u32), n);
   pc += 3;
   NEXT();
 }
 L_MemoryCopyOp : {
   const uint64_t d = fp[pc[1].u32[0]].u32, s = fp[pc[1].u32[1]].u32, n = fp[pc[2].u32[0]].u32;
-  if (d + n > mem_size || s + n > mem_size) {
-    trap = TrapCode::MemoryOutOfBounds;
-    goto trapped;
-  }
-  fuel -= static_cast<int64_t>(n);
-  if (fuel < 0) goto out_of_fuel;
+  TRAP_IF(d + n > mem_size || s + n > mem_size, TrapCode::MemoryOutOfBounds);
+  CHARGE(n);
   if (n) std::memmove(mem + d, mem + s, n);
   pc += 3;
   NEXT();
@@ -671,12 +647,8 @@ L_MemoryInitOp : {
   const ByteRange init = m.datas[segment].init;
   const uint64_t length = inst->data_dropped[segment] ? 0 : init.size;
   const uint64_t d = fp[pc[1].u32[0]].u32, s = fp[pc[1].u32[1]].u32, n = fp[pc[2].u32[0]].u32;
-  if (d + n > mem_size || s + n > length) {
-    trap = TrapCode::MemoryOutOfBounds;
-    goto trapped;
-  }
-  fuel -= static_cast<int64_t>(n);
-  if (fuel < 0) goto out_of_fuel;
+  TRAP_IF(d + n > mem_size || s + n > length, TrapCode::MemoryOutOfBounds);
+  CHARGE(n);
   if (n) std::memcpy(mem + d, m.bytes.data() + init.offset + s, n);
   pc += 3;
   NEXT();
@@ -719,6 +691,8 @@ host_failed : {
   return nullptr;
 }
 #undef NEXT
+#undef TRAP_IF
+#undef CHARGE
 }
 
 const void* const* threaded_handlers() {

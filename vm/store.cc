@@ -17,6 +17,16 @@ ExecError link_error(std::string detail) {
   return e;
 }
 
+// "memory of 70000 pages exceeds the budget of 100 pages"
+ExecError limit_error(const char* what, uint64_t wanted, const char* verb, uint64_t limit,
+                      const char* unit) {
+  ExecError e;
+  e.kind = ExecError::Kind::Limit;
+  e.detail = std::string(what) + " " + std::to_string(wanted) + " " + verb + " " +
+             std::to_string(limit) + unit;
+  return e;
+}
+
 ExecError trap_error(TrapCode code) {
   ExecError e;
   e.kind = ExecError::Kind::Trap;
@@ -220,22 +230,16 @@ Result<Instance*, ExecError> Store::instantiate(std::shared_ptr<const CompiledMo
   for (size_t i = m.tables_imported; i < m.tables.size(); ++i) {
     const TableType& type = m.tables[i];
     if (type.limits.min > engine_.config().max_table_elements) {
-      ExecError e;
-      e.kind = ExecError::Kind::Limit;
-      e.detail = "table of " + std::to_string(type.limits.min) + " elements exceeds the limit of " +
-                 std::to_string(engine_.config().max_table_elements);
-      return Failure{std::move(e)};
+      return Failure{limit_error("table of", type.limits.min, "elements exceeds the limit of",
+                                 engine_.config().max_table_elements, "")};
     }
     inst.tables.push_back(create_table(type));
   }
   for (size_t i = m.memories_imported; i < m.memories.size(); ++i) {
     const MemoryType& type = m.memories[i];
     if (type.limits.min > engine_.config().max_memory_pages) {
-      ExecError e;
-      e.kind = ExecError::Kind::Limit;
-      e.detail = "memory of " + std::to_string(type.limits.min) + " pages exceeds the budget of " +
-                 std::to_string(engine_.config().max_memory_pages) + " pages";
-      return Failure{std::move(e)};
+      return Failure{limit_error("memory of", type.limits.min, "pages exceeds the budget of",
+                                 engine_.config().max_memory_pages, " pages")};
     }
     inst.memories.push_back(create_memory(type));
   }
