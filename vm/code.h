@@ -32,12 +32,21 @@ enum class Handler : uint16_t {
 #define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) JumpIfFuel_##name,
 #include "decoder/opcodes.def"
 #undef OP
+// With fuel metering, an instruction that also charges its basic block (cell 2, second half):
+// binary numeric instructions, loads and stores that start a block.
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) Charged_##name,
+#include "decoder/opcodes.def"
+#undef OP
   Count,
 };
 inline constexpr Handler handler_for(Opcode op) { return static_cast<Handler>(op); }
 
 // Comparisons (i32.eqz .. f64.ge) can be fused into a branch.
 constexpr bool is_comparison(Opcode op) { return op >= Opcode::I32Eqz && op <= Opcode::F64Ge; }
+inline constexpr Handler charged(Opcode op) {
+  return static_cast<Handler>(static_cast<uint16_t>(Handler::Charged_Unreachable) +
+                              static_cast<uint16_t>(op));
+}
 inline constexpr Handler fused_branch_with_fuel(Opcode compare) {
   return static_cast<Handler>(static_cast<uint16_t>(Handler::JumpIfFuel_Unreachable) +
                               static_cast<uint16_t>(compare));

@@ -21,6 +21,9 @@ std::string_view handler_name(Handler h) {
 #define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) "JumpIfFuel_" #name,
 #include "decoder/opcodes.def"
 #undef OP
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) "Charged_" #name,
+#include "decoder/opcodes.def"
+#undef OP
   };
   static_assert(std::size(kNames) == static_cast<size_t>(Handler::Count));
   const auto i = static_cast<size_t>(h);

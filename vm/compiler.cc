@@ -115,11 +115,39 @@ class FunctionCompiler {
   // ---- fuel ----
   void start_block_fuel(uint32_t at) {
     if (!fuel_) return;
-    emit(Handler::Fuel, at);
-    fuel_cell_ = operands(0);
+    fuel_instruction_ = emit(Handler::Fuel, at);
+    set_fuel_cell(operands(0), 0);
+  }
+  void set_fuel_cell(uint32_t cell, int half) {
+    fuel_cell_ = cell;
+    fuel_half_ = half;
   }
   void charge(Opcode op) {
-    if (fuel_cell_ != kNoFixup) code_[fuel_cell_].u32[0] += opcode_info(op).fuel;
+    if (fuel_cell_ != kNoFixup) code_[fuel_cell_].u32[fuel_half_] += opcode_info(op).fuel;
+  }
+  // Emits `op`'s handler. With metering, when a basic block's Fuel instruction is the last thing
+  // emitted, the charge moves into this instruction's spare operand half (cell 2, second half:
+  // binary numeric instructions, loads and stores have one) and the Fuel handler disappears.
+  uint32_t emit_chargeable(Opcode op, uint32_t at) {
+    // (Not the function's first block: the call charges that one.)
+    if (fuel_ && fuel_instruction_ != kNoFixup && fuel_instruction_ != 0 &&
+        fuel_instruction_ + 2 == here()) {
+      const uint32_t cost = code_[fuel_instruction_ + 1].u32[0];
+      code_.resize(fuel_instruction_);
+      out_->offsets.pop_back();
+      fuel_instruction_ = kNoFixup;
+      pending_charge_ = cost;
+      return emit(charged(op), at);
+    }
+    pending_charge_ = kNoFixup;
+    return emit(handler_for(op), at);
+  }
+  // After the operands of an emit_chargeable() instruction: the block charge lives in cell 2.
+  void place_charge(uint32_t start) {
+    if (pending_charge_ == kNoFixup) return;
+    code_[start + 2].u32[1] = pending_charge_;
+    set_fuel_cell(start + 2, 1);
+    pending_charge_ = kNoFixup;
   }
 
   uint32_t constant_slot(uint64_t bits) {
@@ -163,7 +191,10 @@ class FunctionCompiler {
   uint32_t base_ = 0;  // first operand-stack slot
   std::vector<uint32_t> stack_;
   std::vector<Control> controls_;
-  uint32_t fuel_cell_ = kNoFixup;
+  uint32_t fuel_cell_ = kNoFixup;  // where the current basic block's charge accumulates
+  int fuel_half_ = 0;
+  uint32_t fuel_instruction_ = kNoFixup;  // the last Fuel handler emitted
+  uint32_t pending_charge_ = kNoFixup;
   bool producer_valid_ = false;
   uint32_t producer_cell_ = 0;
   int producer_half_ = 0;
@@ -335,12 +366,13 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
     uint32_t src[3] = {0, 0, 0};
     for (uint32_t i = n; i-- > 0;) src[i] = pop();
     const uint32_t dst = info.sig.result_count ? push() : 0;
-    emit(handler_for(op), at);
-    const uint32_t start = here() - 1;
+    const uint32_t start = n == 2 ? emit_chargeable(op, at) : emit(handler_for(op), at);
     set_producer(operands(dst, src[0]), 0);
     if (n == 2) operands(src[1]);
+    if (n == 2) place_charge(start);
     producer_end_ = here();
-    producer_op_ = op;
+    // A comparison that carries a block charge cannot be fused away into a branch.
+    producer_op_ = code_[start].u64 == static_cast<uint64_t>(handler_for(op)) ? op : Opcode::Nop;
     producer_start_ = start;
     return;
   }
@@ -348,16 +380,18 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
     if (info.sig.result_count == 1) {  // load
       const uint32_t addr = pop();
       const uint32_t dst = push();
-      emit(handler_for(op), at);
+      const uint32_t start = emit_chargeable(op, at);
       set_producer(operands(dst, addr), 0);
       operands(static_cast<uint32_t>(ins.memarg.offset));
+      place_charge(start);
       producer_end_ = here();
     } else {  // store
       const uint32_t value = pop();
       const uint32_t addr = pop();
-      emit(handler_for(op), at);
+      const uint32_t start = emit_chargeable(op, at);
       operands(addr, value);
       operands(static_cast<uint32_t>(ins.memarg.offset));
+      place_charge(start);
     }
     return;
   }
@@ -391,7 +425,7 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
         emit(Handler::LoopHeader, at);
         c.loop_start = here() - 1;
         const uint32_t cell = operands(0);
-        if (fuel_) fuel_cell_ = cell;
+        if (fuel_) set_fuel_cell(cell, 0);
       } else if (op == Opcode::If) {
         if (compare != Opcode::Nop) {
           emit(fused_branch(compare, false), at);
@@ -452,7 +486,7 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
           target.fixups.push_back(cell);
         }
         if (fuel_) {  // the fall-through block is charged by the branch itself
-          fuel_cell_ = operands(0);
+          set_fuel_cell(operands(0), 0);
           return;
         }
       } else {

@@ -259,6 +259,9 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
 #undef OP
 #define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) &&L_JumpIfFuel_##name,
 #include "decoder/opcodes.def"
+#undef OP
+#define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) &&L_Charged_##name,
+#include "decoder/opcodes.def"
   };
 #undef OP
 #undef HANDLER
@@ -266,14 +269,14 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
   if (!store_) return kLabels;
 
 #define TRAP_IF(condition, code) \
-  if (condition) [[unlikely]] {   \
-    trap = code;                  \
-    goto trapped;                 \
+  if (condition) [[unlikely]] {  \
+    trap = code;                 \
+    goto trapped;                \
   }
 // Bulk operations pay per byte or element before they touch anything.
-#define CHARGE(units)                          \
-  fuel -= static_cast<int64_t>(units);         \
-  if (fuel < 0) [[unlikely]]                   \
+#define CHARGE(units)                  \
+  fuel -= static_cast<int64_t>(units); \
+  if (fuel < 0) [[unlikely]]           \
     goto out_of_fuel;
 
 #if defined(WARDEN_SWITCH_DISPATCH)
@@ -349,7 +352,8 @@ dispatch:
 #define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) \
     case Handler::JumpIf_##name: goto L_JumpIf_##name; \
     case Handler::JumpUnless_##name: goto L_JumpUnless_##name; \
-    case Handler::JumpIfFuel_##name: goto L_JumpIfFuel_##name;
+    case Handler::JumpIfFuel_##name: goto L_JumpIfFuel_##name; \
+    case Handler::Charged_##name: goto L_Charged_##name;
 #include "decoder/opcodes.def"
 #undef OP
     default: __builtin_unreachable();
@@ -393,6 +397,15 @@ dispatch:
   if (fuel < 0) [[unlikely]]                                                        \
     goto out_of_fuel;                                                               \
   NEXT();
+#include "decoder/opcodes.def"
+#undef OP
+
+    // ---- generated: a block's charge carried by its first instruction (cell 2, second half) ----
+#define OP(prefix, code, name, text, imm, cost, mem_bytes, params, results) \
+  L_Charged_##name : fuel -= pc[2].u32[1];                                  \
+  if (fuel < 0) [[unlikely]]                                                \
+    goto out_of_fuel;                                                       \
+  goto L_##name;
 #include "decoder/opcodes.def"
 #undef OP
 
