@@ -21,6 +21,7 @@ demo: build
 	$(WARDEN) validate -v $(BUILD)/examples/hello.wasm
 	$(WARDEN) inspect $(BUILD)/examples/hello.wasm
 	$(WARDEN) run $(BUILD)/examples/hello.wasm
+	$(WARDEN) run --stats --fuel 10000000000 $(BUILD)/bench/workloads/coremark_like.wasm
 
 # Every test: unit, CLI and the spec suite (one CTest test per core/*.wast).
 test: build
