@@ -32,6 +32,13 @@ struct WasiConfig {
   // Where fd 1 and fd 2 go. Default: the process's stdout / stderr.
   std::function<void(std::string_view)> write_stdout;
   std::function<void(std::string_view)> write_stderr;
+  // Preopened directories (fds 3, 4, ... in order).
+  struct Mount {
+    std::string host_path;
+    std::string guest_path;
+    bool read_only = false;
+  };
+  std::vector<Mount> mounts;
 };
 
 // Defines every supported function, and an ENOSYS fallback for the rest, in `linker`.

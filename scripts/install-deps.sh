@@ -7,7 +7,8 @@ packages=(
   cmake ninja-build g++ clang lld python3
   libgtest-dev libbenchmark-dev libfmt-dev nlohmann-json3-dev
   wabt                                   # wast2json for the spec suite, wat2wasm for examples
-  wasi-libc libclang-rt-14-dev-wasm32    # clang --target=wasm32-wasi for benchmark modules
+  libssl-dev libcurl4-openssl-dev         # SHA-256 of plugin modules, HTTP for plugins
+  wasi-libc libclang-rt-14-dev-wasm32    # clang --target=wasm32-wasi for benchmark and plugin modules
   libc++-14-dev-wasm32 libc++abi-14-dev-wasm32
   libclang-rt-14-dev                     # libFuzzer and sanitizer runtimes for clang
 )

@@ -25,5 +25,6 @@ int usage_error(const std::string& command, const std::string& message);
 int validate_command(const std::vector<std::string>& args);
 int inspect_command(const std::vector<std::string>& args);
 int run_command(const std::vector<std::string>& args);
+int call_command(const std::vector<std::string>& args);
 
 }  // namespace warden::cli

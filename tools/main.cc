@@ -14,6 +14,7 @@ warden is a WebAssembly sandbox VM. Commands:
   validate FILE...        decode and validate modules; report the first error of each
   inspect FILE [--json]   show a module's contents and the host capabilities it requests
   run MODULE [ARGS...]    run a WASI program's _start (or --invoke an export) with limits
+  call PLUGIN FUNCTION    call an Extism plugin's function (flags as `extism call`)
 
 Run 'warden COMMAND --help' for a command's options.
   --version   print the version
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   if (command == "validate") return validate_command(args);
   if (command == "inspect") return inspect_command(args);
   if (command == "run") return run_command(args);
+  if (command == "call") return call_command(args);
   fmt::print(stderr, "warden: unknown command '{}'\n\n{}", command, kUsage);
   return kExitUsage;
 }

@@ -633,11 +633,15 @@ L_MemorySizeOp:
   fp[pc[1].u32[0]].u64 = static_cast<uint32_t>(mem_size / kPageSize);
   pc += 2;
   NEXT();
-L_MemoryGrowOp:
-  fp[pc[1].u32[0]].u64 = static_cast<uint32_t>(inst->memories[0]->grow(fp[pc[1].u32[1]].u32));
+L_MemoryGrowOp : {
+  Memory& m = *inst->memories[0];
+  const int32_t old = m.grow(fp[pc[1].u32[1]].u32);
+  TRAP_IF(old < 0 && m.budget && m.budget->exhausted, TrapCode::MemoryLimit);
+  fp[pc[1].u32[0]].u64 = static_cast<uint32_t>(old);
   reload_memory();
   pc += 2;
   NEXT();
+}
 L_MemoryFillOp : {
   const uint64_t d = fp[pc[1].u32[0]].u32, n = fp[pc[2].u32[0]].u32;
   TRAP_IF(d + n > mem_size, TrapCode::MemoryOutOfBounds);

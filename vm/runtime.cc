@@ -16,11 +16,15 @@ int32_t Memory::grow(uint32_t delta) {
   const uint32_t old = pages();
   if (uint64_t{old} + delta > max_pages) return -1;
   const uint64_t new_size = (uint64_t{old} + delta) * kPageSize;
+  if (budget && !budget->take(delta)) return -1;
   if (new_size > capacity_) {
     const uint64_t cap =
         std::max(new_size, std::min(capacity_ * 2, uint64_t{max_pages} * kPageSize));
     auto* fresh = static_cast<uint8_t*>(std::calloc(cap, 1));
-    if (!fresh) return -1;
+    if (!fresh) {
+      if (budget) budget->pages_left += delta;
+      return -1;
+    }
     if (size_) std::memcpy(fresh, data_.get(), size_);
     data_.reset(fresh);
     capacity_ = cap;

@@ -52,11 +52,28 @@ struct Function {
   bool is_host() const { return instance == nullptr; }
 };
 
+// A growth budget shared by several memories (and host-side regions): Extism's memory.max_pages.
+// A grow that would pass it fails and marks the budget exhausted, and the interpreter then traps
+// with TrapCode::MemoryLimit instead of returning -1 (the embedder asked for a hard stop).
+struct MemoryBudget {
+  uint64_t pages_left = UINT64_MAX;
+  bool exhausted = false;
+  bool take(uint64_t pages) {
+    if (pages > pages_left) {
+      exhausted = true;
+      return false;
+    }
+    pages_left -= pages;
+    return true;
+  }
+};
+
 // A linear memory. Storage comes from calloc, so pages the guest never touches are never
 // committed; capacity grows geometrically (up to the maximum) and bytes past the size stay zero.
 struct Memory {
   MemoryType type;
-  uint32_t max_pages = 0;  // min(type max, budget)
+  uint32_t max_pages = 0;          // min(type max, engine limit)
+  MemoryBudget* budget = nullptr;  // optional, set by the embedder after instantiation
 
   uint8_t* data() const { return data_.get(); }
   uint64_t size() const { return size_; }  // in bytes, a multiple of the page size

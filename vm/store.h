@@ -53,9 +53,26 @@ class Store {
   // ExecError::Kind::OutOfFuel; what is left is readable afterwards.
   void set_fuel(uint64_t fuel) { fuel_ = static_cast<int64_t>(fuel); }
   uint64_t fuel() const { return fuel_ < 0 ? 0 : static_cast<uint64_t>(fuel_); }
+  // For host functions that cost fuel: takes `units`, or empties the budget and returns false.
+  bool consume_fuel(uint64_t units) {
+    if (fuel_ < 0 || static_cast<uint64_t>(fuel_) < units) {
+      fuel_ = 0;
+      return false;
+    }
+    fuel_ -= static_cast<int64_t>(units);
+    return true;
+  }
 
   // Stops the running call (or the next one) at its next loop back-edge or call. Thread-safe.
   void interrupt() { interrupt_reason_.store(kCancelled, std::memory_order_relaxed); }
+  // True once interrupt() was called or the deadline passed, until the interrupted call returns.
+  // Host functions that block (sleeping, network) poll it so a timeout also covers them.
+  bool interrupt_pending() const { return interrupt_reason_.load(std::memory_order_relaxed) != 0; }
+  // Forgets an interrupt() that no call has seen yet.
+  void clear_interrupt() {
+    uint32_t expected = kCancelled;
+    interrupt_reason_.compare_exchange_strong(expected, 0);
+  }
   // Interrupts when `timeout` has passed from now; replaces any earlier deadline.
   void set_deadline(std::chrono::milliseconds timeout);
   void clear_deadline();

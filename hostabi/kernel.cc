@@ -1,0 +1,327 @@
+#include "hostabi/kernel.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+
+#include "vm/store.h"
+
+namespace warden::extism {
+namespace {
+
+using enum ValType;
+using Args = std::span<const Value>;
+using Results = std::span<Value>;
+
+ExecError host_error(std::string message) {
+  ExecError e;
+  e.kind = ExecError::Kind::Trap;
+  e.trap = TrapCode::HostError;
+  e.detail = std::move(message);
+  return e;
+}
+
+// Going over memory.max_pages fails the call with "oom", as in the reference.
+ExecError out_of_memory() {
+  ExecError e;
+  e.kind = ExecError::Kind::Limit;
+  e.detail = "oom";
+  return e;
+}
+
+ExecError timed_out() {
+  ExecError e;
+  e.kind = ExecError::Kind::Interrupted;
+  e.detail = "timeout";
+  return e;
+}
+
+// A new block holding `bytes`; 0 for empty. Fails the call when the budget is gone.
+Result<uint64_t, ExecError> copy_out(Kernel& k, std::string_view bytes) {
+  if (bytes.empty()) return uint64_t{0};
+  const uint64_t h = k.region.alloc_copy(bytes);
+  if (h == 0) {
+    if (k.region.budget_exhausted()) return Failure{out_of_memory()};
+    return Failure{host_error("the kernel region is full")};
+  }
+  return h;
+}
+
+HostResult set_handle(Results r, Result<uint64_t, ExecError> h) {
+  if (!h) return Failure{std::move(h.error())};
+  r[0] = Value::i64(static_cast<int64_t>(*h));
+  return {};
+}
+
+uint64_t u64(const Value& v) { return v.bits; }
+
+void log_message(Kernel& k, LogLevel level, uint64_t handle) {
+  const std::string message(k.region.block_text(handle));
+  k.region.free(handle);  // the host frees the message
+  if (k.log_level == LogLevel::Off || level < k.log_level || !k.log_sink) return;
+  if (k.log_capped) return;
+  if (k.logged_bytes + message.size() > k.limits.max_log_bytes_per_call) {
+    k.log_capped = true;
+    k.log_sink(LogLevel::Warn, "plugin log output over " +
+                                   std::to_string(k.limits.max_log_bytes_per_call) +
+                                   " bytes in this call; further messages dropped");
+    return;
+  }
+  k.logged_bytes += message.size();
+  k.log_sink(level, sanitize_log_message(message, k.limits.max_log_message_bytes));
+}
+
+// ---- the imports, one function per row of kernel_functions.def ----
+
+HostResult fn_alloc(Kernel& k, CallContext&, Args a, Results r) {
+  const uint64_t n = u64(a[0]);
+  uint64_t h = k.region.alloc(n);
+  if (h == 0 && n != 0 && k.region.budget_exhausted()) return Failure{out_of_memory()};
+  r[0] = Value::i64(static_cast<int64_t>(h));
+  return {};
+}
+HostResult fn_free(Kernel& k, CallContext&, Args a, Results) {
+  const uint64_t h = u64(a[0]);
+  if (h != 0 && h == k.input_handle) k.input_handle = k.input_length = 0;
+  k.region.free(h);
+  return {};
+}
+HostResult fn_length(Kernel& k, CallContext&, Args a, Results r) {
+  r[0] = Value::i64(static_cast<int64_t>(k.region.length(u64(a[0]))));
+  return {};
+}
+HostResult fn_length_unsafe(Kernel& k, CallContext& c, Args a, Results r) {
+  return fn_length(k, c, a, r);  // the safe answer is cheap here
+}
+HostResult fn_load_u8(Kernel& k, CallContext&, Args a, Results r) {
+  const uint64_t p = u64(a[0]);
+  r[0] = Value::i32(k.region.in_bounds(p, 1) ? *k.region.at(p) : 0);
+  return {};
+}
+HostResult fn_load_u64(Kernel& k, CallContext&, Args a, Results r) {
+  const uint64_t p = u64(a[0]);
+  uint64_t v = 0;
+  if (k.region.in_bounds(p, 8)) std::memcpy(&v, k.region.at(p), 8);
+  r[0] = Value::i64(static_cast<int64_t>(v));
+  return {};
+}
+HostResult fn_store_u8(Kernel& k, CallContext&, Args a, Results) {
+  const uint64_t p = u64(a[0]);
+  if (k.region.in_bounds(p, 1)) *k.region.at(p) = static_cast<uint8_t>(a[1].bits);
+  return {};
+}
+HostResult fn_store_u64(Kernel& k, CallContext&, Args a, Results) {
+  const uint64_t p = u64(a[0]);
+  if (k.region.in_bounds(p, 8)) std::memcpy(k.region.at(p), &a[1].bits, 8);
+  return {};
+}
+HostResult fn_input_length(Kernel& k, CallContext&, Args, Results r) {
+  r[0] = Value::i64(static_cast<int64_t>(k.input_length));
+  return {};
+}
+HostResult fn_input_offset(Kernel& k, CallContext&, Args, Results r) {
+  r[0] = Value::i64(static_cast<int64_t>(k.input_handle));
+  return {};
+}
+HostResult fn_input_load_u8(Kernel& k, CallContext&, Args a, Results r) {
+  const uint64_t off = u64(a[0]);
+  r[0] = Value::i32(off < k.input_length ? *k.region.at(k.input_handle + off) : 0);
+  return {};
+}
+HostResult fn_input_load_u64(Kernel& k, CallContext&, Args a, Results r) {
+  const uint64_t off = u64(a[0]);
+  uint64_t v = 0;
+  if (k.input_length >= 8 && off <= k.input_length - 8)
+    std::memcpy(&v, k.region.at(k.input_handle + off), 8);
+  r[0] = Value::i64(static_cast<int64_t>(v));
+  return {};
+}
+HostResult fn_output_set(Kernel& k, CallContext&, Args a, Results) {
+  k.output_handle = u64(a[0]);
+  k.output_length = u64(a[1]);
+  return {};
+}
+HostResult fn_error_set(Kernel& k, CallContext&, Args a, Results) {
+  k.error_handle = u64(a[0]);
+  return {};
+}
+HostResult fn_error_get(Kernel& k, CallContext&, Args, Results r) {
+  r[0] = Value::i64(static_cast<int64_t>(k.error_handle));
+  return {};
+}
+HostResult fn_config_get(Kernel& k, CallContext&, Args a, Results r) {
+  const std::string key(k.region.block_text(u64(a[0])));
+  k.region.free(u64(a[0]));
+  auto it = k.config.find(key);
+  return set_handle(r, copy_out(k, it == k.config.end() ? std::string_view{} : it->second));
+}
+HostResult fn_var_get(Kernel& k, CallContext&, Args a, Results r) {
+  const std::string key(k.region.block_text(u64(a[0])));
+  k.region.free(u64(a[0]));
+  auto it = k.vars.find(key);
+  return set_handle(r, copy_out(k, it == k.vars.end() ? std::string_view{} : it->second));
+}
+HostResult fn_var_set(Kernel& k, CallContext&, Args a, Results) {
+  if (k.limits.max_var_bytes == 0) return Failure{host_error("Vars are disabled by this host")};
+  const std::string key(k.region.block_text(u64(a[0])));
+  constexpr uint64_t kEntryOverhead = 48;  // the reference's per-entry bookkeeping
+  uint64_t total = k.var_bytes;
+  auto it = k.vars.find(key);
+  if (it != k.vars.end()) total -= key.size() + it->second.size() + kEntryOverhead;
+  if (u64(a[1]) == 0) {
+    if (it != k.vars.end()) k.vars.erase(it);
+    k.var_bytes = total;
+    return {};
+  }
+  const std::string_view value = k.region.block_text(u64(a[1]));
+  total += key.size() + value.size() + kEntryOverhead;
+  if (total > k.limits.max_var_bytes) return Failure{host_error("Variable store is full")};
+  k.vars[key] = std::string(value);
+  k.var_bytes = total;
+  return {};
+}
+
+HostResult fn_http_request(Kernel& k, CallContext& ctx, Args a, Results r) {
+  HttpRequest request;
+  try {
+    const auto json = nlohmann::json::parse(k.region.block_text(u64(a[0])));
+    request.url = json.at("url").get<std::string>();
+    if (json.contains("method") && !json["method"].is_null())
+      request.method = json["method"].get<std::string>();
+    if (json.contains("headers") && !json["headers"].is_null())
+      for (const auto& [name, value] : json["headers"].items())
+        request.headers.emplace_back(name, value.get<std::string>());
+  } catch (const nlohmann::json::exception& e) {
+    return Failure{host_error(std::string("invalid HTTP request: ") + e.what())};
+  }
+  if (u64(a[1]) != 0) request.body = std::string(k.region.block_text(u64(a[1])));
+  HttpLimits limits;
+  limits.allowed_hosts = k.allowed_hosts ? *k.allowed_hosts : std::vector<std::string>{};
+  limits.max_response_bytes = k.limits.max_http_response_bytes;
+  limits.deadline = k.deadline;
+  Store* store = &ctx.store;
+  limits.cancelled = [store] { return store->interrupt_pending(); };
+  auto [response, error] = http_fetch(request, limits);
+  if (error) {
+    if (error->kind == HttpError::Kind::Timeout) return Failure{timed_out()};
+    return Failure{host_error(error->message)};
+  }
+  k.http_status = response->status;
+  nlohmann::json headers = nlohmann::json::object();
+  for (const auto& [name, value] : response->headers) {
+    auto& slot = headers[name];
+    slot = slot.is_string() ? slot.get<std::string>() + ", " + value : value;
+  }
+  k.http_headers_json = headers.dump();
+  return set_handle(r, copy_out(k, response->body));
+}
+HostResult fn_http_status_code(Kernel& k, CallContext&, Args, Results r) {
+  r[0] = Value::i32(k.http_status);
+  return {};
+}
+HostResult fn_http_headers(Kernel& k, CallContext&, Args, Results r) {
+  if (!k.http_response_headers || k.http_status == 0) {
+    r[0] = Value::i64(0);
+    return {};
+  }
+  return set_handle(r, copy_out(k, k.http_headers_json));
+}
+
+#define LOG_FUNCTION(name, level)                                \
+  HostResult fn_##name(Kernel& k, CallContext&, Args a, Results) { \
+    log_message(k, LogLevel::level, u64(a[0]));                  \
+    return {};                                                   \
+  }
+LOG_FUNCTION(log_trace, Trace)
+LOG_FUNCTION(log_debug, Debug)
+LOG_FUNCTION(log_info, Info)
+LOG_FUNCTION(log_warn, Warn)
+LOG_FUNCTION(log_error, Error)
+#undef LOG_FUNCTION
+HostResult fn_get_log_level(Kernel& k, CallContext&, Args, Results r) {
+  r[0] = Value::i32(static_cast<int32_t>(k.log_level));
+  return {};
+}
+
+using Impl = HostResult (*)(Kernel&, CallContext&, Args, Results);
+
+struct Row {
+  KernelFunctionInfo info;
+  Impl impl;
+};
+
+const std::vector<Row>& rows() {
+#define UNPAREN(...) __VA_ARGS__
+#define KERNEL_FUNCTION(Name, Params, Results_, Roles, Fuel, Cap) \
+  Row{{#Name, FuncType{{UNPAREN Params}, {UNPAREN Results_}}, Fuel, Capability::Cap}, &fn_##Name},
+  static const std::vector<Row> table = {
+#include "hostabi/kernel_functions.def"
+  };
+#undef KERNEL_FUNCTION
+#undef UNPAREN
+  return table;
+}
+
+}  // namespace
+
+const std::vector<KernelFunctionInfo>& kernel_functions() {
+  static const std::vector<KernelFunctionInfo> infos = [] {
+    std::vector<KernelFunctionInfo> out;
+    for (const Row& row : rows()) out.push_back(row.info);
+    return out;
+  }();
+  return infos;
+}
+
+const KernelFunctionInfo* find_kernel_function(std::string_view name) {
+  for (const KernelFunctionInfo& info : kernel_functions())
+    if (info.name == name) return &info;
+  return nullptr;
+}
+
+bool Kernel::begin_call(std::span<const uint8_t> input) {
+  region.reset();
+  error_handle = output_handle = output_length = 0;
+  logged_bytes = 0;
+  log_capped = false;
+  input_length = input.size();
+  input_handle = input.empty() ? 0 : region.alloc_copy(input);
+  if (!input.empty() && input_handle == 0) {
+    input_length = 0;
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::string> Kernel::error_message() const {
+  if (error_handle == 0) return std::nullopt;
+  if (region.length(error_handle) == 0)
+    return std::string("plugin set an error with an invalid handle");
+  return std::string(region.block_text(error_handle));
+}
+
+std::optional<std::string> Kernel::output() const {
+  if (output_length == 0) return std::string();
+  if (!region.in_bounds(output_handle, output_length)) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(region.at(output_handle)), output_length);
+}
+
+void define_kernel(Linker& linker, Kernel& kernel, bool metered) {
+  for (const Row& row : rows()) {
+    Kernel* k = &kernel;
+    const Impl impl = row.impl;
+    const uint32_t fuel = row.info.fuel;
+    linker.define_function(
+        kEnvModule, std::string(row.info.name), row.info.type,
+        [k, impl, fuel, metered](CallContext& ctx, Args a, Results r) -> HostResult {
+          if (metered && !ctx.store.consume_fuel(fuel)) {
+            ExecError e;
+            e.kind = ExecError::Kind::OutOfFuel;
+            return Failure{std::move(e)};
+          }
+          return impl(*k, ctx, a, r);
+        });
+  }
+}
+
+}  // namespace warden::extism

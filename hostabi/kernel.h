@@ -1,0 +1,87 @@
+// The Extism kernel: the state behind `extism:host/env` for one plugin instance, and the linker
+// definitions of its imports (from kernel_functions.def). The Plugin drives the call lifecycle;
+// this file is what a plugin can see and do through the ABI.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hostabi/http.h"
+#include "hostabi/kernel_region.h"
+#include "hostabi/log.h"
+#include "vm/linker.h"
+
+namespace warden::extism {
+
+inline constexpr const char* kEnvModule = "extism:host/env";
+inline constexpr const char* kUserModule = "extism:host/user";
+
+enum class Capability { Core, Config, Vars, Http, Log };
+
+// One row of kernel_functions.def.
+struct KernelFunctionInfo {
+  std::string_view name;
+  FuncType type;
+  uint32_t fuel;
+  Capability capability;
+};
+const std::vector<KernelFunctionInfo>& kernel_functions();
+const KernelFunctionInfo* find_kernel_function(std::string_view name);
+
+struct KernelLimits {
+  uint64_t max_var_bytes = 1 << 20;             // 0 disables vars
+  uint64_t max_http_response_bytes = 50ull << 20;
+  size_t max_log_message_bytes = 16 << 10;      // longer messages are cut
+  size_t max_log_bytes_per_call = 1 << 20;      // then one notice, then silence until the next call
+};
+
+class Kernel {
+ public:
+  explicit Kernel(MemoryBudget* budget) : region(budget) {}
+
+  // Step 3 of a call: every old handle dies, the error is cleared, the input is copied in.
+  // False when the input does not fit (the memory budget).
+  bool begin_call(std::span<const uint8_t> input);
+
+  // What the call left behind.
+  std::optional<std::string> error_message() const;  // set by error_set
+  // The output bytes [output_handle, +output_length); nullopt when they are out of bounds.
+  std::optional<std::string> output() const;
+
+  KernelRegion region;
+  uint64_t input_handle = 0, input_length = 0;
+  uint64_t output_handle = 0, output_length = 0;
+  uint64_t error_handle = 0;
+
+  // Persistent between calls.
+  std::map<std::string, std::string, std::less<>> config;
+  std::map<std::string, std::string, std::less<>> vars;
+  uint64_t var_bytes = 0;  // key + value + 48 per entry, as the reference counts
+  KernelLimits limits;
+
+  // Logging.
+  LogLevel log_level = LogLevel::Off;
+  LogSink log_sink;
+  size_t logged_bytes = 0;  // this call
+  bool log_capped = false;
+
+  // HTTP.
+  std::optional<std::vector<std::string>> allowed_hosts;  // nullopt/empty = deny all
+  bool http_response_headers = false;
+  int32_t http_status = 0;
+  std::string http_headers_json;
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // of the running call
+};
+
+// Defines every import of `extism:host/env` for `kernel` (which must outlive the linker's
+// instances). With `metered`, each import charges its table fuel (plus one unit per 64 bytes it
+// copies) to the calling store.
+void define_kernel(Linker& linker, Kernel& kernel, bool metered);
+
+}  // namespace warden::extism

@@ -1,0 +1,152 @@
+// Plugin: an Extism plugin on warden. Created from Wasm bytes or a manifest; each call follows the
+// reference runtime's lifecycle (../shared/extism-abi.md): lazy instantiation and init functions,
+// a fresh kernel region with the input copied in, `() -> i32` or `() -> ()` exports, the same
+// error texts and return codes. Use a Plugin from one thread at a time; its CancelHandle from any.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hostabi/kernel.h"
+#include "hostabi/manifest.h"
+#include "vm/compiled_module.h"
+#include "vm/store.h"
+
+namespace warden::extism {
+
+// What a host function from the embedder sees: the plugin's kernel region and its memory.
+class CurrentPlugin {
+ public:
+  CurrentPlugin(Kernel& kernel, CallContext& context, void* user_data)
+      : kernel_(kernel), context_(context), user_data_(user_data) {}
+
+  // The bytes of a live kernel block (empty for 0, freed or forged handles). Valid until the
+  // next allocation.
+  std::span<uint8_t> block(uint64_t handle);
+  std::string_view text(uint64_t handle) { return kernel_.region.block_text(handle); }
+  // A new block (0 when n == 0 or the region is out of room).
+  uint64_t alloc(uint64_t n) { return kernel_.region.alloc(n); }
+  uint64_t alloc_copy(std::string_view bytes) { return kernel_.region.alloc_copy(bytes); }
+  void free(uint64_t handle) { kernel_.region.free(handle); }
+  Memory* plugin_memory() { return context_.memory(); }
+  void* user_data() const { return user_data_; }
+
+  // Ends the call with `message` as its error (rc -1).
+  static HostResult fail(std::string message);
+
+ private:
+  Kernel& kernel_;
+  CallContext& context_;
+  void* user_data_;
+};
+
+using PluginHostCallback =
+    std::function<HostResult(CurrentPlugin&, std::span<const Value> args, std::span<Value> results)>;
+
+// A host function offered to plugins, in `extism:host/user` unless another module is given.
+struct PluginFunction {
+  std::string module = kUserModule;
+  std::string name;
+  FuncType type;
+  PluginHostCallback callback;
+  std::shared_ptr<void> user_data;  // handed to the callback; released with the last plugin
+};
+
+struct PluginOptions {
+  bool wasi = false;
+  bool wasi_stdio = false;  // forward the plugin's stdout/stderr (otherwise discarded)
+  std::optional<uint64_t> fuel;  // per call
+  LogLevel log_level = LogLevel::Off;
+  LogSink log_sink;  // default: none (messages dropped)
+  bool http_response_headers = false;
+  size_t max_log_message_bytes = 16 << 10;
+  size_t max_log_bytes_per_call = 1 << 20;
+  std::vector<PluginFunction> functions;
+};
+
+struct PluginError {
+  std::string message;
+  int32_t rc = -1;
+};
+
+// Ends a running call from any thread, like the reference's cancel handle: the call fails with
+// "timeout". A cancel while no call runs is forgotten when the next call starts.
+class CancelHandle {
+ public:
+  void cancel() const;
+
+ private:
+  friend class Plugin;
+  struct Target {
+    std::mutex mutex;
+    Store* store = nullptr;
+  };
+  std::shared_ptr<Target> target_;
+};
+
+class Plugin {
+ public:
+  static Result<std::unique_ptr<Plugin>, PluginError> create(std::span<const uint8_t> wasm,
+                                                             PluginOptions options = {});
+  static Result<std::unique_ptr<Plugin>, PluginError> create(const Manifest& manifest,
+                                                             PluginOptions options = {});
+  ~Plugin();
+
+  // Calls export `function` with `input`. The output stays valid until the next call.
+  Result<std::string_view, PluginError> call(std::string_view function, std::span<const uint8_t> input);
+  Result<std::string_view, PluginError> call(std::string_view function, std::string_view input) {
+    return call(function, {reinterpret_cast<const uint8_t*>(input.data()), input.size()});
+  }
+
+  // The export exists and has an Extism signature (`() -> i32` or `() -> ()`).
+  bool function_exists(std::string_view function) const;
+  // Replaces (set) or merges (update; an empty value removes the key) the config.
+  void set_config(std::map<std::string, std::string, std::less<>> config);
+  void update_config(const std::map<std::string, std::string>& changes);
+  CancelHandle cancel_handle() const;
+
+  // Fuel the last call used (metered plugins only).
+  uint64_t fuel_used() const { return fuel_used_; }
+  const std::map<std::string, std::string, std::less<>>& vars() const { return kernel_->vars; }
+
+  Plugin(const Plugin&) = delete;
+  Plugin& operator=(const Plugin&) = delete;
+
+ private:
+  struct Module {
+    std::string name;
+    std::shared_ptr<const CompiledModule> compiled;
+  };
+  Plugin() = default;
+  Result<void, PluginError> check_imports() const;
+  Result<void, PluginError> instantiate();     // a fresh store, kernel and linker
+  Result<void, PluginError> start_instance();  // instantiate the modules, run init functions
+  PluginError error_from(const ExecError& error) const;
+
+  std::shared_ptr<const Engine> engine_;
+  std::vector<Module> modules_;  // the main module last
+  PluginOptions options_;
+  Manifest manifest_;  // limits, config, hosts, paths (sources dropped)
+
+  // The live instance, created by the first call, recreated after `_start`.
+  std::unique_ptr<MemoryBudget> budget_;
+  std::unique_ptr<Kernel> kernel_;
+  std::unique_ptr<Linker> linker_;
+  std::unique_ptr<Store> store_;
+  Instance* instance_ = nullptr;
+  bool needs_fresh_instance_ = false;  // after `_start`, or a failed start
+  std::map<std::string, std::string, std::less<>> config_;
+  std::string output_;
+  uint64_t fuel_used_ = 0;
+  std::shared_ptr<CancelHandle::Target> cancel_target_ = std::make_shared<CancelHandle::Target>();
+};
+
+}  // namespace warden::extism
