@@ -113,6 +113,8 @@ class Plugin {
   void update_config(const std::map<std::string, std::string>& changes);
   CancelHandle cancel_handle() const;
 
+  // The main module's compiled form (shared between plugins created from the same bytes).
+  const CompiledModule* main_module() const { return modules_.back().compiled.get(); }
   // Fuel the last call used (metered plugins only).
   uint64_t fuel_used() const { return fuel_used_; }
   const std::map<std::string, std::string, std::less<>>& vars() const { return kernel_->vars; }

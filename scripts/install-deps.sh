@@ -14,6 +14,9 @@ packages=(
 )
 
 missing=()
+# Node.js + npm run the Extism JS SDK and the AssemblyScript PDK in the differential test.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

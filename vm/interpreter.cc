@@ -703,6 +703,7 @@ host_failed : {
   store.frame_top_ = static_cast<size_t>(top - frame_base);
   ExecError e = make_error(host_error.kind, host_error.trap, fn, pc);
   e.detail = std::move(host_error.detail);
+  e.exit_code = host_error.exit_code;
   *result = Failure{std::move(e)};
   store.frame_top_ = entry_frames_;
   return nullptr;

@@ -1,0 +1,579 @@
+// The Extism Plugin API: every row of the call lifecycle and the limits in ../shared/extism-abi.md,
+// with the exact output, error text and return code, and hostile plugins that must end with the
+// documented error while leaving the plugin (and the next one) usable.
+#include "hostabi/plugin.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "http_test_server.h"
+
+namespace warden::extism {
+namespace {
+
+std::vector<uint8_t> read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << "cannot read " << path;
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+std::vector<uint8_t> plugin_bytes(const std::string& name) {
+  return read(std::string(WARDEN_PLUGINS) + "/" + name + ".wasm");
+}
+std::vector<uint8_t> test_bytes(const std::string& name) {
+  return read(std::string(WARDEN_TEST_DATA) + "/" + name + ".wasm");
+}
+
+std::unique_ptr<Plugin> make(const std::vector<uint8_t>& wasm, PluginOptions options = {}) {
+  auto p = Plugin::create(wasm, std::move(options));
+  EXPECT_TRUE(p) << p.error().message;
+  return p ? std::move(*p) : nullptr;
+}
+std::unique_ptr<Plugin> make(const Manifest& manifest, PluginOptions options = {}) {
+  auto p = Plugin::create(manifest, std::move(options));
+  EXPECT_TRUE(p) << p.error().message;
+  return p ? std::move(*p) : nullptr;
+}
+Manifest manifest_of(std::vector<uint8_t> wasm) {
+  Manifest m;
+  m.wasm.push_back(WasmSource{.data = std::move(wasm)});
+  return m;
+}
+
+std::string ok(Plugin& p, std::string_view function, std::string_view input = "") {
+  auto r = p.call(function, input);
+  EXPECT_TRUE(r) << function << ": " << r.error().message;
+  return r ? std::string(*r) : std::string();
+}
+PluginError err(Plugin& p, std::string_view function, std::string_view input = "") {
+  auto r = p.call(function, input);
+  EXPECT_FALSE(r) << function << " succeeded with output " << (r ? std::string(*r) : "");
+  return r ? PluginError{"<no error>", 0} : r.error();
+}
+
+// ---- results and errors ----
+
+TEST(Plugin, CountVowelsWithConfigAndVarsPersistingBetweenCalls) {
+  auto m = manifest_of(plugin_bytes("count_vowels"));
+  auto p = make(m);
+  EXPECT_EQ(ok(*p, "count_vowels", "Hello, World!"), R"({"count":3,"total":3,"vowels":"aeiouAEIOU"})");
+  EXPECT_EQ(ok(*p, "count_vowels", "aaa"), R"({"count":3,"total":6,"vowels":"aeiouAEIOU"})");
+  p->update_config({{"vowels", "lo"}});
+  EXPECT_EQ(ok(*p, "count_vowels", "Hello, World!"), R"({"count":5,"total":11,"vowels":"lo"})");
+  // A second plugin from the same bytes has its own variables.
+  m.config["vowels"] = "W";
+  auto q = make(m);
+  EXPECT_EQ(ok(*q, "count_vowels", "Hello, World!"), R"({"count":1,"total":1,"vowels":"W"})");
+}
+
+TEST(Plugin, ErrorSetWithNonZeroReturn) {
+  auto p = make(plugin_bytes("errors"));
+  auto e = err(*p, "fail", "boom");
+  EXPECT_EQ(e.message, "something went wrong: boom");
+  EXPECT_EQ(e.rc, 1);
+}
+
+TEST(Plugin, ErrorSetFailsTheCallEvenWhenTheFunctionReturnsZero) {
+  auto p = make(plugin_bytes("errors"));
+  auto e = err(*p, "fail_with_zero");
+  EXPECT_EQ(e.message, "error set, but returned 0");
+  EXPECT_EQ(e.rc, -1);
+  // The error is cleared for the next call.
+  EXPECT_EQ(ok(*p, "void_ok"), "void function ran");
+}
+
+TEST(Plugin, NonZeroReturnWithoutError) {
+  auto p = make(plugin_bytes("errors"));
+  auto e = err(*p, "nonzero");
+  EXPECT_EQ(e.message, "Returned non-zero exit code: 7");
+  EXPECT_EQ(e.rc, 7);
+}
+
+TEST(Plugin, TrapIsRc134WithTheTrapMessage) {
+  auto p = make(plugin_bytes("errors"));
+  auto e = err(*p, "trap");
+  EXPECT_EQ(e.message, "trap: unreachable");
+  EXPECT_EQ(e.rc, 134);
+  EXPECT_EQ(ok(*p, "void_ok"), "void function ran");
+}
+
+TEST(Plugin, FunctionNotFoundOrNotAnExtismSignature) {
+  auto p = make(plugin_bytes("errors"));
+  EXPECT_TRUE(p->function_exists("fail"));
+  EXPECT_TRUE(p->function_exists("void_ok"));
+  EXPECT_FALSE(p->function_exists("takes_param"));
+  EXPECT_FALSE(p->function_exists("memory"));
+  auto e = err(*p, "missing");
+  EXPECT_EQ(e.message, "Function not found: missing");
+  EXPECT_EQ(e.rc, -1);
+  EXPECT_EQ(err(*p, "takes_param").message, "Function not found: takes_param");
+}
+
+TEST(Plugin, EmptyInputIsHandleZeroLengthZero) {
+  auto p = make(test_bytes("plugin_lifecycle"));
+  EXPECT_EQ(ok(*p, "input_is_null", ""), "1");
+  EXPECT_EQ(ok(*p, "input_is_null", "x"), "0");
+}
+
+TEST(Plugin, EchoesBinaryInputExactly) {
+  auto p = make(plugin_bytes("hostile"));
+  std::string input;
+  for (int i = 0; i < 100000; ++i) input += static_cast<char>(i * 7);
+  EXPECT_EQ(ok(*p, "echo", input), input);
+}
+
+TEST(Plugin, OutputStaysValidUntilTheNextCall) {
+  auto p = make(plugin_bytes("hostile"));
+  auto first = p->call("echo", "first output");
+  ASSERT_TRUE(first);
+  const std::string_view view = *first;
+  EXPECT_EQ(view, "first output");
+  auto second = p->call("echo", "second");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(*second, "second");
+}
+
+// ---- lifecycle ----
+
+TEST(Plugin, InitRunsOnceAndCtorsWinOverInitialize) {
+  auto p = make(test_bytes("plugin_lifecycle"));
+  EXPECT_EQ(ok(*p, "order"), "C");
+  EXPECT_EQ(ok(*p, "order"), "C");
+}
+
+TEST(Plugin, HaskellInitRunsInitializeThenHsInitWithZeros) {
+  auto p = make(test_bytes("plugin_haskell_init"));
+  EXPECT_EQ(ok(*p, "order"), "I0H");
+}
+
+TEST(Plugin, GlobalsAndMemoryPersistBetweenCalls) {
+  auto p = make(test_bytes("plugin_lifecycle"));
+  EXPECT_EQ(ok(*p, "count"), "1");
+  EXPECT_EQ(ok(*p, "count"), "2");
+  EXPECT_EQ(ok(*p, "count"), "3");
+}
+
+TEST(Plugin, StartGivesAFreshInstanceWithEmptyVariables) {
+  auto p = make(test_bytes("plugin_lifecycle"));
+  EXPECT_EQ(ok(*p, "set_var", "kept"), "");
+  EXPECT_EQ(ok(*p, "get_var"), "kept");
+  EXPECT_EQ(ok(*p, "count"), "1");
+  EXPECT_EQ(ok(*p, "_start"), "");
+  EXPECT_EQ(ok(*p, "count"), "1");  // fresh globals
+  EXPECT_EQ(ok(*p, "get_var"), "");  // empty variables
+  EXPECT_EQ(ok(*p, "order"), "C");   // init ran again, once
+}
+
+TEST(Plugin, ProcExitZeroIsSuccessOtherCodesAreErrors) {
+  PluginOptions wasi;
+  wasi.wasi = true;
+  auto p = make(test_bytes("plugin_exit"), wasi);
+  EXPECT_EQ(ok(*p, "exit", ""), "");
+  auto e = err(*p, "exit", "abc");
+  EXPECT_EQ(e.message, "Exited with i32 exit status 3");
+  EXPECT_EQ(e.rc, 3);
+}
+
+TEST(Plugin, WasiImportsWithoutWasiAreRefusedAtCreation) {
+  auto p = Plugin::create(test_bytes("plugin_exit"));
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message,
+            "unknown import: `wasi_snapshot_preview1::proc_exit` has not been defined (WASI is not enabled)");
+}
+
+TEST(Plugin, UnknownKernelImportIsRefusedNamingIt) {
+  auto p = Plugin::create(test_bytes("plugin_bad_import"));
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message,
+            "unknown import: `extism:host/env::steal_secrets` is not an Extism kernel function");
+  auto q = Plugin::create(test_bytes("plugin_env_memory"));
+  ASSERT_FALSE(q);
+  EXPECT_EQ(q.error().message,
+            "unknown import: `extism:host/env::memory`: extism:host/env exports only functions");
+}
+
+TEST(Plugin, InvalidWasmIsRefusedWithTheDecodeError) {
+  const std::vector<uint8_t> junk = {0, 'a', 's', 'm', 1, 0, 0, 0, 1, 0xff};
+  auto p = Plugin::create(junk);
+  ASSERT_FALSE(p);
+  EXPECT_TRUE(p.error().message.starts_with("invalid wasm module: ")) << p.error().message;
+}
+
+// ---- host functions ----
+
+TEST(Plugin, HostFunctionReadsAHandleAndReturnsANewOne) {
+  PluginOptions options;
+  int calls = 0;
+  options.functions.push_back(PluginFunction{
+      .name = "reverse",
+      .type = FuncType{{ValType::I64}, {ValType::I64}},
+      .callback = [&calls](CurrentPlugin& plugin, std::span<const Value> args, std::span<Value> results) -> HostResult {
+        ++calls;
+        std::string text(plugin.text(args[0].bits));
+        if (text == "fail") return CurrentPlugin::fail("the host refused: fail");
+        std::reverse(text.begin(), text.end());
+        results[0] = Value::i64(static_cast<int64_t>(plugin.alloc_copy(text)));
+        return {};
+      }});
+  auto p = make(test_bytes("plugin_host_fn"), options);
+  EXPECT_EQ(ok(*p, "run", "warden"), "nedraw");
+  auto e = err(*p, "run", "fail");
+  EXPECT_EQ(e.message, "the host refused: fail");
+  EXPECT_EQ(e.rc, -1);
+  EXPECT_EQ(calls, 2);
+}
+
+TEST(Plugin, MissingHostFunctionIsRefusedAtCreation) {
+  auto p = Plugin::create(test_bytes("plugin_host_fn"));
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "unknown import: `extism:host/user::reverse` has not been defined");
+}
+
+// ---- manifests ----
+
+TEST(Manifest, DefaultsAndEveryField) {
+  auto m = parse_manifest(R"({"wasm":[{"path":"a.wasm"}]})");
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_FALSE(m->max_pages);
+  EXPECT_EQ(m->max_http_response_bytes, 50u << 20);
+  EXPECT_EQ(m->max_var_bytes, 1u << 20);
+  EXPECT_FALSE(m->allowed_hosts);
+  EXPECT_TRUE(m->allowed_paths.empty());
+  EXPECT_FALSE(m->timeout_ms);
+  auto full = parse_manifest(R"({"wasm":[{"data":"AGFzbQEAAAA=","name":"lib"},{"url":"http://x/y.wasm","headers":{"a":"b"},"method":"POST"}],
+    "memory":{"max_pages":17,"max_http_response_bytes":100,"max_var_bytes":0},
+    "config":{"k":"v"},"allowed_hosts":["*.example.com"],"allowed_paths":{"ro:/tmp":"/data"},"timeout_ms":250})");
+  ASSERT_TRUE(full) << full.error().message;
+  EXPECT_EQ(full->wasm[0].data, (std::vector<uint8_t>{0, 'a', 's', 'm', 1, 0, 0, 0}));
+  EXPECT_EQ(full->wasm[0].module_name(), "lib");
+  EXPECT_EQ(full->wasm[1].url, "http://x/y.wasm");
+  EXPECT_EQ(full->wasm[1].method, "POST");
+  EXPECT_EQ(*full->max_pages, 17u);
+  EXPECT_EQ(full->max_http_response_bytes, 100u);
+  EXPECT_EQ(full->max_var_bytes, 0u);
+  EXPECT_EQ(full->config.at("k"), "v");
+  EXPECT_EQ(full->allowed_hosts->at(0), "*.example.com");
+  EXPECT_EQ(full->allowed_paths.at(0), (std::pair<std::string, std::string>{"ro:/tmp", "/data"}));
+  EXPECT_EQ(*full->timeout_ms, 250u);
+}
+
+TEST(Manifest, UnknownFieldsAndBadTypesAreRefused) {
+  auto e1 = parse_manifest(R"({"wasm":[{"path":"a"}],"memroy":{}})");
+  ASSERT_FALSE(e1);
+  EXPECT_EQ(e1.error().message,
+            "manifest: unknown field \"memroy\" in the top-level object (expected one of: wasm, memory, "
+            "config, allowed_hosts, allowed_paths, timeout_ms)");
+  auto e2 = parse_manifest(R"({"wasm":[{"path":"a","sha":"x"}]})");
+  ASSERT_FALSE(e2);
+  EXPECT_EQ(e2.error().message,
+            "manifest: unknown field \"sha\" in wasm[0] (expected one of: path, name, hash)");
+  EXPECT_EQ(parse_manifest(R"({"wasm":[]})").error().message,
+            "manifest: \"wasm\" must be a non-empty array of sources");
+  EXPECT_EQ(parse_manifest(R"({"wasm":[{"path":"a"}],"memory":{"max_pages":-1}})").error().message,
+            "manifest: memory.max_pages must be a non-negative integer or null");
+  EXPECT_EQ(parse_manifest(R"({"wasm":[{"data":"!!"}]})").error().message,
+            "manifest: wasm[0].data is not valid base64");
+  EXPECT_EQ(parse_manifest(R"({"wasm":[{"path":"a","hash":"ABC"}]})").error().message,
+            "manifest: wasm[0].hash must be 64 lower-case hex digits (SHA-256)");
+  EXPECT_TRUE(parse_manifest("{").error().message.starts_with("manifest: not valid JSON: "));
+}
+
+TEST(Manifest, HashIsCheckedOnTheExactBytes) {
+  const auto bytes = plugin_bytes("errors");
+  const std::string right = sha256_hex(bytes);
+  // Known vector: SHA-256 of the empty string.
+  EXPECT_EQ(sha256_hex({}), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  Manifest m = manifest_of(bytes);
+  m.wasm[0].hash = right;
+  EXPECT_TRUE(Plugin::create(m));
+  const std::string wrong(64, '0');
+  m.wasm[0].hash = wrong;
+  auto p = Plugin::create(m);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "Hash mismatch, found " + right + " but expected " + wrong);
+}
+
+TEST(Manifest, ModulesLinkByNameAndMainIsNamedMainOrLast) {
+  Manifest m;
+  m.wasm.push_back(WasmSource{.data = test_bytes("plugin_linked_main")});
+  m.wasm.push_back(WasmSource{.data = test_bytes("plugin_linked_lib"), .name = "lib"});
+  auto p = make(m);  // main (unnamed = "main") is first here, not last
+  auto e = err(*p, "run");
+  EXPECT_EQ(e.message, "Returned non-zero exit code: 42");
+  EXPECT_EQ(e.rc, 42);
+  // Without a module named "main", the last one is main.
+  Manifest last;
+  last.wasm.push_back(WasmSource{.data = test_bytes("plugin_linked_lib"), .name = "lib"});
+  last.wasm.push_back(WasmSource{.data = test_bytes("plugin_linked_main"), .name = "app"});
+  auto q = make(last);
+  EXPECT_EQ(err(*q, "run").rc, 42);
+}
+
+TEST(Manifest, PathSourceAndMissingFile) {
+  Manifest m;
+  m.wasm.push_back(WasmSource{.kind = WasmSource::Kind::Path, .path = std::string(WARDEN_PLUGINS) + "/errors.wasm"});
+  auto p = make(m);
+  EXPECT_EQ(ok(*p, "void_ok"), "void function ran");
+  m.wasm[0].path = "/no/such/plugin.wasm";
+  auto q = Plugin::create(m);
+  ASSERT_FALSE(q);
+  EXPECT_EQ(q.error().message, "cannot read wasm file /no/such/plugin.wasm");
+}
+
+TEST(Manifest, UrlSourceIsFetched) {
+  testing::HttpTestServer server;
+  // The server has no wasm route: a 404 is refused with the status.
+  Manifest m;
+  m.wasm.push_back(WasmSource{.kind = WasmSource::Kind::Url, .url = server.url("/plugin.wasm")});
+  auto p = Plugin::create(m);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "cannot fetch " + server.url("/plugin.wasm") + ": HTTP status 404");
+}
+
+TEST(Plugin, CompiledModulesAreSharedBetweenPluginsFromTheSameBytes) {
+  const auto bytes = plugin_bytes("count_vowels");
+  auto a = make(bytes);
+  auto b = make(bytes);
+  EXPECT_EQ(a->main_module(), b->main_module());
+  PluginOptions metered;
+  metered.fuel = 1000000;
+  auto c = make(bytes, metered);  // a different engine: compiled separately
+  EXPECT_NE(a->main_module(), c->main_module());
+}
+
+// ---- limits ----
+
+TEST(Limits, FuelRunsOutAndIsResetEveryCall) {
+  PluginOptions options;
+  options.fuel = 2'000'000;
+  auto p = make(plugin_bytes("hostile"), options);
+  auto e = err(*p, "infinite_loop");
+  EXPECT_EQ(e.message, "plugin ran out of fuel");
+  EXPECT_EQ(e.rc, -1);
+  EXPECT_EQ(p->fuel_used(), 2'000'000u);
+  EXPECT_EQ(ok(*p, "echo", "still works"), "still works");
+  EXPECT_GT(p->fuel_used(), 0u);
+  EXPECT_LT(p->fuel_used(), 1000u);
+}
+
+TEST(Limits, HostCallsCostFuel) {
+  PluginOptions options;
+  options.fuel = 10'000'000;
+  auto p = make(plugin_bytes("hostile"), options);
+  ok(*p, "echo", "x");
+  const uint64_t echo = p->fuel_used();
+  ok(*p, "forge");
+  // forge makes 17 kernel calls and almost nothing else: at least their table costs.
+  EXPECT_GE(p->fuel_used(), 17u);
+  EXPECT_GT(p->fuel_used(), echo);
+}
+
+TEST(Limits, TimeoutEndsAnInfiniteLoopAndTheNextCallWorks) {
+  Manifest m = manifest_of(plugin_bytes("hostile"));
+  m.timeout_ms = 100;
+  auto p = make(m);
+  auto e = err(*p, "infinite_loop");
+  EXPECT_EQ(e.message, "timeout");
+  EXPECT_EQ(e.rc, -1);
+  EXPECT_EQ(ok(*p, "echo", "after timeout"), "after timeout");
+}
+
+TEST(Limits, CancelFromAnotherThread) {
+  auto p = make(plugin_bytes("hostile"));
+  CancelHandle cancel = p->cancel_handle();
+  std::atomic<bool> done{false};
+  std::thread canceller([&] {
+    while (!done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      cancel.cancel();
+    }
+  });
+  auto e = err(*p, "infinite_loop");
+  done = true;
+  canceller.join();
+  EXPECT_EQ(e.message, "timeout");
+  // A cancel that arrived while idle does not leak into the next call.
+  cancel.cancel();
+  EXPECT_EQ(ok(*p, "echo", "fine"), "fine");
+}
+
+TEST(Limits, UnboundedRecursionTrapsAndThePluginRecovers) {
+  auto p = make(plugin_bytes("hostile"));
+  auto e = err(*p, "recurse");
+  EXPECT_EQ(e.message, "trap: call stack exhausted");
+  EXPECT_EQ(e.rc, 134);
+  EXPECT_EQ(ok(*p, "echo", "ok"), "ok");
+}
+
+TEST(Limits, MemoryGrowthOverTheBudgetIsOom) {
+  Manifest m = manifest_of(plugin_bytes("hostile"));
+  m.max_pages = 100;
+  auto p = make(m);
+  auto e = err(*p, "memory_bomb");
+  EXPECT_EQ(e.message, "oom");
+  EXPECT_EQ(e.rc, -1);
+  EXPECT_EQ(ok(*p, "echo", "ok"), "ok");
+}
+
+TEST(Limits, BudgetIsSharedByPluginMemoryAndKernelRegionOverTheInstanceLifetime) {
+  Manifest m = manifest_of(test_bytes("plugin_lifecycle"));
+  m.max_pages = 5;
+  auto p = make(m);
+  // The input's length is the number of pages to grow. 1 kernel page holds the input.
+  EXPECT_EQ(ok(*p, "grow", "xxx"), "ok");   // 1 (kernel) + 3 = 4 of 5
+  EXPECT_EQ(err(*p, "grow", "xx").message, "oom");  // 4 + 2 > 5
+  EXPECT_EQ(ok(*p, "grow", "x"), "ok");     // 4 + 1 = 5
+  EXPECT_EQ(err(*p, "grow", "x").message, "oom");
+}
+
+TEST(Limits, InputLargerThanTheBudgetIsOom) {
+  Manifest m = manifest_of(plugin_bytes("count_vowels"));
+  m.max_pages = 2;
+  auto p = make(m);
+  EXPECT_EQ(err(*p, "count_vowels", std::string(200000, 'a')).message, "oom");
+  EXPECT_EQ(ok(*p, "count_vowels", "a"), R"({"count":1,"total":1,"vowels":"aeiouAEIOU"})");
+}
+
+TEST(Limits, KernelAllocationWithoutBoundIsOom) {
+  Manifest m = manifest_of(plugin_bytes("hostile"));
+  m.max_pages = 64;
+  auto p = make(m);
+  EXPECT_EQ(err(*p, "alloc_bomb").message, "oom");
+  EXPECT_EQ(ok(*p, "echo", "ok"), "ok");
+}
+
+TEST(Limits, ForgedFreedAndOutOfRangeHandlesReadZeroAndWriteNowhere) {
+  auto p = make(plugin_bytes("hostile"));
+  EXPECT_EQ(ok(*p, "forge", "input"), "seen=0000000000000000");
+  auto e = err(*p, "bad_output");
+  EXPECT_EQ(e.message, "output_set: bytes out of bounds of the kernel region");
+  EXPECT_EQ(ok(*p, "echo", "ok"), "ok");
+}
+
+TEST(Limits, VariableStoreCountsKeyValueAnd48BytesPerEntry) {
+  Manifest m = manifest_of(plugin_bytes("hostile"));
+  m.max_var_bytes = 3 + 49 + 48;  // key "big" + 49-byte value + overhead = 100
+  auto p = make(m);
+  EXPECT_EQ(ok(*p, "store_var", std::string(49, 'v')), "stored");
+  EXPECT_EQ(ok(*p, "store_var", std::string(49, 'w')), "stored");  // replacing frees the old entry
+  auto e = err(*p, "store_var", std::string(50, 'v'));
+  EXPECT_EQ(e.message, "Variable store is full");
+  EXPECT_EQ(e.rc, -1);
+  EXPECT_EQ(p->vars().at("big"), std::string(49, 'w'));
+  m.max_var_bytes = 0;
+  auto q = make(m);
+  EXPECT_EQ(err(*q, "store_var", "x").message, "Vars are disabled by this host");
+}
+
+TEST(Limits, LogMessagesAreEscapedAndCappedPerCall) {
+  PluginOptions options;
+  options.log_level = LogLevel::Info;
+  options.max_log_bytes_per_call = 10000;
+  std::vector<std::pair<LogLevel, std::string>> lines;
+  options.log_sink = [&](LogLevel level, std::string_view message) { lines.emplace_back(level, message); };
+  auto p = make(plugin_bytes("hostile"), options);
+  EXPECT_EQ(ok(*p, "log_spam"), "done");
+  // 29-byte messages: 344 fit in 10000 bytes, then one notice.
+  ASSERT_EQ(lines.size(), 345u);
+  EXPECT_EQ(lines[0].second, "spam \\x1b[31mred\\x1b[0m\\nforged line");
+  EXPECT_EQ(lines.back().first, LogLevel::Warn);
+  EXPECT_EQ(lines.back().second, "plugin log output over 10000 bytes in this call; further messages dropped");
+  lines.clear();
+  EXPECT_EQ(ok(*p, "log_spam"), "done");  // the cap is per call
+  EXPECT_EQ(lines.size(), 345u);
+}
+
+TEST(Limits, LogLevelFilters) {
+  EXPECT_EQ(sanitize_log_message("ok \xc3\xa9 \xff", 100), "ok \xc3\xa9 \\xff");
+  EXPECT_EQ(sanitize_log_message(std::string(10, 'a'), 4), "aaaa [truncated]");
+  EXPECT_EQ(sanitize_log_message("\xe2\x80\xae", 10), "\\xe2\\x80\\xae");  // bidi override
+  PluginOptions options;
+  options.log_level = LogLevel::Error;
+  int lines = 0;
+  options.log_sink = [&](LogLevel, std::string_view) { ++lines; };
+  auto p = make(plugin_bytes("hostile"), options);
+  EXPECT_EQ(ok(*p, "log_spam"), "done");
+  EXPECT_EQ(lines, 0);  // info messages are below error
+}
+
+// ---- HTTP ----
+
+struct Http : ::testing::Test {
+  testing::HttpTestServer server;
+  std::unique_ptr<Plugin> plugin(std::optional<std::vector<std::string>> hosts, uint64_t max_bytes = 50 << 20,
+                                 std::optional<uint64_t> timeout = std::nullopt, bool headers = false) {
+    Manifest m = manifest_of(plugin_bytes("http_fetcher"));
+    m.allowed_hosts = std::move(hosts);
+    m.max_http_response_bytes = max_bytes;
+    m.timeout_ms = timeout;
+    PluginOptions options;
+    options.http_response_headers = headers;
+    return make(m, options);
+  }
+};
+
+TEST_F(Http, AllowedHostGetsTheResponse) {
+  auto p = plugin(std::vector<std::string>{"127.0.0.*"});
+  EXPECT_EQ(ok(*p, "fetch", server.url("/hello")), "200\nhello from the test server");
+  EXPECT_EQ(ok(*p, "fetch", server.url("/status/404")), "404\nstatus 404");  // not an error
+  EXPECT_EQ(ok(*p, "post", server.url("/echo")), "200\nPOST\nposted body");
+}
+
+TEST_F(Http, NoAllowedHostsDeniesEverything) {
+  for (auto hosts : {std::optional<std::vector<std::string>>{}, std::optional<std::vector<std::string>>{std::vector<std::string>{}},
+                     std::optional<std::vector<std::string>>{std::vector<std::string>{"example.com", "127.0.0.2"}}}) {
+    auto p = plugin(hosts);
+    auto e = err(*p, "fetch", server.url("/hello"));
+    EXPECT_EQ(e.message, "HTTP request to " + server.url("/hello") + " is not allowed");
+    EXPECT_EQ(e.rc, -1);
+  }
+}
+
+TEST_F(Http, RedirectsAreFollowedOnlyToAllowedHosts) {
+  auto p = plugin(std::vector<std::string>{"127.0.0.1"});
+  EXPECT_EQ(ok(*p, "fetch", server.url("/redirect?to=" + server.url("/hello"))), "200\nhello from the test server");
+  const std::string outside = "http://localhost:" + std::to_string(server.port()) + "/hello";
+  auto e = err(*p, "fetch", server.url("/redirect?to=" + outside));
+  EXPECT_EQ(e.message, "HTTP request to " + outside + " is not allowed");
+}
+
+TEST_F(Http, ResponseOverTheCapFailsWhileStreaming) {
+  auto p = plugin(std::vector<std::string>{"127.0.0.1"}, 100000);
+  EXPECT_EQ(ok(*p, "fetch", server.url("/big/100000")), "200\n" + std::string(100000, 'x'));
+  auto e = err(*p, "fetch", server.url("/big/100001"));
+  EXPECT_EQ(e.message, "HTTP response body exceeds max_http_response_bytes (100000 bytes)");
+  EXPECT_EQ(ok(*p, "fetch", server.url("/hello")), "200\nhello from the test server");
+}
+
+TEST_F(Http, TimeoutCoversTimeInTheRequest) {
+  auto p = plugin(std::vector<std::string>{"127.0.0.1"}, 50 << 20, 300);
+  const auto start = std::chrono::steady_clock::now();
+  auto e = err(*p, "fetch", server.url("/slow"));
+  EXPECT_EQ(e.message, "timeout");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));  // not the 5 s wait
+}
+
+TEST_F(Http, HeadersOnlyWhenEnabled) {
+  auto off = plugin(std::vector<std::string>{"127.0.0.1"});
+  EXPECT_EQ(ok(*off, "headers", server.url("/hello")), "");
+  auto on = plugin(std::vector<std::string>{"127.0.0.1"}, 50 << 20, std::nullopt, true);
+  EXPECT_EQ(ok(*on, "headers", server.url("/hello")),
+            R"({"connection":"close","content-length":"26","x-test":"yes"})");
+}
+
+TEST(HostGlob, MatchesHostNamesOnly) {
+  EXPECT_TRUE(host_matches("*.example.com", "api.example.com"));
+  EXPECT_FALSE(host_matches("*.example.com", "example.com"));
+  EXPECT_TRUE(host_matches("api?.example.com", "API1.example.com"));
+  EXPECT_TRUE(host_matches("[ab]pi.example.com", "bpi.example.com"));
+  EXPECT_FALSE(host_matches("[!ab]pi.example.com", "api.example.com"));
+  EXPECT_EQ(url_host("https://user:pw@Api.Example.com:8443/x?y"), "api.example.com");
+  EXPECT_EQ(url_host("http://[::1]:80/"), "::1");
+  EXPECT_FALSE(url_host("not a url"));
+}
+
+}  // namespace
+}  // namespace warden::extism

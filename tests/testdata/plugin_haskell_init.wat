@@ -1,0 +1,27 @@
+;; A plugin shaped like GHC's output: hs_init and _initialize, which must run as
+;; _initialize then hs_init(0, 0); __wasm_call_ctors must not run.
+(module
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (memory (export "memory") 1)
+  (global $n (mut i32) (i32.const 0))
+  (func $note (param $c i32)
+    (i32.store8 (global.get $n) (local.get $c))
+    (global.set $n (i32.add (global.get $n) (i32.const 1))))
+  (func (export "__wasm_call_ctors") (call $note (i32.const 67)))
+  (func (export "_initialize") (call $note (i32.const 73)))
+  (func (export "hs_init") (param i32 i32)
+    (call $note (i32.add (i32.const 48) (i32.add (local.get 0) (local.get 1))))
+    (call $note (i32.const 72)))
+  (func (export "order") (result i32) (local $h i64) (local $i i32)
+    (local.set $h (call $alloc (i64.extend_i32_u (global.get $n))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (global.get $n)))
+      (call $store_u8 (i64.add (local.get $h) (i64.extend_i32_u (local.get $i)))
+                      (i32.load8_u (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (call $output_set (local.get $h) (i64.extend_i32_u (global.get $n)))
+    (i32.const 0))
+)
