@@ -16,10 +16,19 @@ build: deps
 	cmake --preset $(PRESET) >/dev/null
 	cmake --build --preset $(PRESET)
 
-# The main job: for now, inspect the example module (imports = host capabilities requested).
+# The main job: a real Extism plugin call through the CLI (examples/plugins/count_vowels.c,
+# built with clang's wasm32 target): what it asks for, three calls sharing variables, a config
+# override, then a hostile plugin stopped by each limit ("! cmd": the demo fails if one is not
+# stopped). Then the WASI examples from before.
+PLUGINS := $(BUILD)/examples/plugins
 demo: build
-	$(WARDEN) validate -v $(BUILD)/examples/hello.wasm
-	$(WARDEN) inspect $(BUILD)/examples/hello.wasm
+	$(WARDEN) inspect $(PLUGINS)/count_vowels.wasm | sed -n '1,4p'
+	$(WARDEN) call $(PLUGINS)/count_vowels.wasm count_vowels --input "Hello, World!" --loop 3
+	$(WARDEN) call $(PLUGINS)/count_vowels.wasm count_vowels --input "Hello, World!" --config vowels=lo
+	! $(WARDEN) call --timeout 200 $(PLUGINS)/hostile.wasm infinite_loop
+	! $(WARDEN) call --fuel 10000000 $(PLUGINS)/hostile.wasm infinite_loop
+	! $(WARDEN) call --memory-max 64 $(PLUGINS)/hostile.wasm alloc_bomb
+	! $(WARDEN) call $(PLUGINS)/http_fetcher.wasm fetch --input https://example.com/
 	$(WARDEN) run $(BUILD)/examples/hello.wasm
 	$(WARDEN) run --stats --fuel 10000000000 $(BUILD)/bench/workloads/coremark_like.wasm
 

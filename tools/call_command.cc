@@ -141,7 +141,9 @@ int call_command(const std::vector<std::string>& args) {
     } else if (a == "--set-config") {
       if (!value(v)) return usage_error("call", "--set-config needs a JSON object");
       try {
-        for (const auto& [key, val] : nlohmann::json::parse(v).items()) {
+        const auto object = nlohmann::json::parse(v);
+        if (!object.is_object()) return usage_error("call", "--set-config needs a JSON object");
+        for (const auto& [key, val] : object.items()) {
           if (!val.is_string()) return usage_error("call", "--set-config: value of \"" + key + "\" is not a string");
           config[key] = val.get<std::string>();
         }
