@@ -1,5 +1,6 @@
 #include "hostabi/plugin.h"
 
+#include <filesystem>
 #include <map>
 
 #include "hostabi/wasi.h"
@@ -89,6 +90,12 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
   plugin->manifest_.wasm.clear();
   plugin->config_.insert(manifest.config.begin(), manifest.config.end());
   if (manifest.wasm.empty()) return Failure{PluginError{"a plugin needs at least one wasm module", -1}};
+  for (const auto& [host, guest] : manifest.allowed_paths) {
+    const std::string dir = host.starts_with("ro:") ? host.substr(3) : host;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+      return Failure{PluginError{"allowed_paths: " + dir + " is not a directory", -1}};
+  }
   // The main module is the one named "main", else the last; it is instantiated last.
   size_t main_index = manifest.wasm.size() - 1;
   for (size_t i = 0; i < manifest.wasm.size(); ++i)

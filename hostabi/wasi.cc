@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "hostabi/wasi_fs.h"
 #include "vm/store.h"
 
 namespace warden::wasi {
@@ -79,9 +80,14 @@ void define(Linker& linker, const char* name, std::vector<ValType> params, Impl 
 
 const std::vector<std::string_view>& supported_functions() {
   static const std::vector<std::string_view> names = {
-      "args_get",       "args_sizes_get",      "environ_get", "environ_sizes_get",
-      "clock_time_get", "random_get",          "fd_write",    "fd_fdstat_get",
-      "fd_prestat_get", "fd_prestat_dir_name", "proc_exit",   "sched_yield"};
+      "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_time_get",
+      "clock_res_get", "random_get", "proc_exit", "sched_yield",
+      // hostabi/wasi_fs.cc
+      "fd_prestat_get", "fd_prestat_dir_name", "fd_write", "fd_pwrite", "fd_read", "fd_pread",
+      "fd_seek", "fd_tell", "fd_close", "fd_renumber", "fd_sync", "fd_datasync", "fd_fdstat_get",
+      "fd_fdstat_set_flags", "fd_filestat_get", "fd_filestat_set_size", "fd_readdir", "path_open",
+      "path_filestat_get", "path_create_directory", "path_unlink_file", "path_remove_directory",
+      "path_rename", "path_readlink", "path_symlink", "poll_oneoff"};
   return names;
 }
 
@@ -121,6 +127,11 @@ void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config) {
            GuestMemory mem(ctx);
            return mem.write_u64(u32(a[2]), ns) ? kSuccess : kFault;
          });
+  define(linker, "clock_res_get", {I32, I32}, [](CallContext& ctx, std::span<const Value> a) -> uint32_t {
+    if (u32(a[0]) > 3) return kInval;
+    GuestMemory mem(ctx);
+    return mem.write_u64(u32(a[1]), 1) ? kSuccess : kFault;  // nanosecond resolution
+  });
   define(linker, "random_get", {I32, I32}, [](CallContext& ctx, std::span<const Value> a) {
     GuestMemory mem(ctx);
     const uint32_t buf = u32(a[0]), len = u32(a[1]);
@@ -129,45 +140,7 @@ void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config) {
     for (uint32_t i = 0; i < len; ++i) mem.at(buf)[i] = static_cast<uint8_t>(device());
     return kSuccess;
   });
-  define(linker, "fd_write", {I32, I32, I32, I32},
-         [cfg](CallContext& ctx, std::span<const Value> a) -> uint32_t {
-           const uint32_t fd = u32(a[0]);
-           if (fd != 1 && fd != 2) return kBadf;
-           GuestMemory mem(ctx);
-           uint32_t iovs = u32(a[1]);
-           uint64_t written = 0;
-           std::string out;
-           for (uint32_t i = 0; i < u32(a[2]); ++i, iovs += 8) {
-             uint32_t ptr, len;
-             if (!mem.read_u32(iovs, ptr) || !mem.read_u32(iovs + 4, len)) return kFault;
-             if (!mem.valid(ptr, len)) return kFault;
-             out.append(reinterpret_cast<const char*>(mem.at(ptr)), len);
-             written += len;
-           }
-           const auto& sink = fd == 1 ? cfg->write_stdout : cfg->write_stderr;
-           if (sink) {
-             sink(out);
-           } else {
-             std::fwrite(out.data(), 1, out.size(), fd == 1 ? stdout : stderr);
-           }
-           return mem.write_u32(u32(a[3]), static_cast<uint32_t>(written)) ? kSuccess : kFault;
-         });
-  define(linker, "fd_fdstat_get", {I32, I32},
-         [](CallContext& ctx, std::span<const Value> a) -> uint32_t {
-           const uint32_t fd = u32(a[0]);
-           if (fd > 2) return kBadf;
-           // fdstat: filetype u8 (2 = character device), flags u16, rights base/inheriting u64.
-           uint8_t stat[24] = {};
-           stat[0] = 2;
-           const uint64_t rights = fd == 0 ? (1u << 1) /* fd_read */ : (1u << 6) /* fd_write */;
-           std::memcpy(stat + 8, &rights, 8);
-           GuestMemory mem(ctx);
-           return mem.write(u32(a[1]), stat, sizeof stat) ? kSuccess : kFault;
-         });
-  define(linker, "fd_prestat_get", {I32, I32},
-         [](CallContext&, std::span<const Value>) { return kBadf; });  // no preopens
-  define(linker, "fd_prestat_dir_name", {I32, I32, I32},
-         [](CallContext&, std::span<const Value>) { return kBadf; });
+  define_files(linker, cfg);  // fd_*, path_*, poll_oneoff: hostabi/wasi_fs.cc
   define(linker, "sched_yield", {}, [](CallContext&, std::span<const Value>) {
     std::this_thread::yield();
     return kSuccess;

@@ -1,7 +1,8 @@
-// A deny-by-default subset of WASI preview1 (`wasi_snapshot_preview1`), enough for programs built
-// with wasi-libc: arguments, environment (empty unless given), clocks, random bytes, writing to
-// stdout/stderr, fd_fdstat_get, no preopened directories, proc_exit, sched_yield. Every other
-// WASI function is linked and answers ENOSYS; the capability-gated file system comes later.
+// A deny-by-default WASI preview1 (`wasi_snapshot_preview1`) for wasi-libc, Rust, Go/TinyGo and
+// GHC programs: arguments, environment (empty unless given), clocks, random bytes, stdio (stdin
+// at end of file; stdout/stderr to the configured sinks), files and directories only beneath the
+// preopened `mounts` (hostabi/wasi_fs.h), poll_oneoff for sleeping, proc_exit, sched_yield. Every
+// other WASI function is linked and answers ENOSYS (sockets, fd_advise, path_link, ...).
 #pragma once
 
 #include <cstdint>

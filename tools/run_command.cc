@@ -22,10 +22,10 @@ with the program's exit code. With --invoke it calls export NAME with ARGS parse
 parameter types (integers in decimal or 0x hex, floats in decimal, "nan", "inf") and prints
 each result on its own line.
 
-WASI (wasi_snapshot_preview1) is minimal and deny-by-default: args, environ (empty unless
---env is given), clock_time_get, random_get, fd_write to stdout/stderr, fd_fdstat_get,
-fd_prestat_get (no preopened directories), proc_exit and sched_yield. Every other WASI
-function returns ENOSYS (52). No file system, no network.
+WASI (wasi_snapshot_preview1) is deny-by-default: args, environ (empty unless --env is
+given), clocks, random_get, stdio, poll_oneoff, proc_exit and sched_yield. No directory is
+preopened, so every file operation fails; sockets return ENOSYS (52). No network.
+(`warden call --allow-path` gives Extism plugins directories.)
 
 options:
   --fuel N               meter execution: stop with "out of fuel" after about N instructions

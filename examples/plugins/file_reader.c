@@ -53,3 +53,34 @@ EXPORT(hello_stdout) int32_t hello_stdout(void) {
   output_str("printed");
   return 0;
 }
+
+// Lists the directory named by the input, one name per line, sorted by the host.
+#include <dirent.h>
+EXPORT(list_dir) int32_t list_dir(void) {
+  read_path();
+  DIR* d = opendir(path);
+  if (!d) return fail_errno("cannot list");
+  size_t n = 0;
+  struct dirent* e;
+  while ((e = readdir(d)) && n < sizeof data - 300) {
+    if (e->d_name[0] == '.') continue;
+    size_t len = strlen(e->d_name);
+    memcpy(data + n, e->d_name, len);
+    n += len;
+    data[n++] = '\n';
+  }
+  closedir(d);
+  extism_output_set(to_kernel(data, n), n);
+  return 0;
+}
+
+// Sleeps for the number of milliseconds given as input (WASI poll_oneoff under the hood).
+#include <time.h>
+EXPORT(sleep_ms) int32_t sleep_ms(void) {
+  read_path();
+  long ms = atol(path);
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+  output_str("slept");
+  return 0;
+}
