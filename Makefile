@@ -55,6 +55,7 @@ bench: deps
 	cmake --build --preset release
 	$(BUILD)/bench/decode_validate_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 	bench/compare-validate.sh $(BUILD)
+	bench/plugin-compare.sh $(BUILD)
 
 clean:
 	rm -rf build
