@@ -37,9 +37,21 @@ std::unique_ptr<Plugin> make(const Manifest& manifest, PluginOptions options = {
   EXPECT_TRUE(p) << p.error().message;
   return p ? std::move(*p) : nullptr;
 }
+WasmSource source(std::vector<uint8_t> wasm, std::optional<std::string> name = std::nullopt) {
+  WasmSource s;
+  s.data = std::move(wasm);
+  s.name = std::move(name);
+  return s;
+}
+WasmSource source_at(WasmSource::Kind kind, std::string where) {
+  WasmSource s;
+  s.kind = kind;
+  (kind == WasmSource::Kind::Path ? s.path : s.url) = std::move(where);
+  return s;
+}
 Manifest manifest_of(std::vector<uint8_t> wasm) {
   Manifest m;
-  m.wasm.push_back(WasmSource{.data = std::move(wasm)});
+  m.wasm.push_back(source(std::move(wasm)));
   return m;
 }
 
@@ -149,6 +161,12 @@ TEST(Plugin, HaskellInitRunsInitializeThenHsInitWithZeros) {
   EXPECT_EQ(ok(*p, "order"), "I0H");
 }
 
+TEST(Plugin, EveryHandleDiesWhenTheNextCallStarts) {
+  auto p = make(test_bytes("plugin_lifecycle"));
+  EXPECT_EQ(ok(*p, "keep_handle"), "");
+  EXPECT_EQ(ok(*p, "kept_is_dead"), "dead");
+}
+
 TEST(Plugin, GlobalsAndMemoryPersistBetweenCalls) {
   auto p = make(test_bytes("plugin_lifecycle"));
   EXPECT_EQ(ok(*p, "count"), "1");
@@ -212,12 +230,14 @@ TEST(Plugin, HostFunctionReadsAHandleAndReturnsANewOne) {
       .type = FuncType{{ValType::I64}, {ValType::I64}},
       .callback = [&calls](CurrentPlugin& plugin, std::span<const Value> args, std::span<Value> results) -> HostResult {
         ++calls;
+        if (*static_cast<int*>(plugin.user_data()) != 7) return CurrentPlugin::fail("wrong user data");
         std::string text(plugin.text(args[0].bits));
         if (text == "fail") return CurrentPlugin::fail("the host refused: fail");
         std::reverse(text.begin(), text.end());
         results[0] = Value::i64(static_cast<int64_t>(plugin.alloc_copy(text)));
         return {};
-      }});
+      },
+      .user_data = std::make_shared<int>(7)});
   auto p = make(test_bytes("plugin_host_fn"), options);
   EXPECT_EQ(ok(*p, "run", "warden"), "nedraw");
   auto e = err(*p, "run", "fail");
@@ -298,23 +318,23 @@ TEST(Manifest, HashIsCheckedOnTheExactBytes) {
 
 TEST(Manifest, ModulesLinkByNameAndMainIsNamedMainOrLast) {
   Manifest m;
-  m.wasm.push_back(WasmSource{.data = test_bytes("plugin_linked_main")});
-  m.wasm.push_back(WasmSource{.data = test_bytes("plugin_linked_lib"), .name = "lib"});
+  m.wasm.push_back(source(test_bytes("plugin_linked_main")));
+  m.wasm.push_back(source(test_bytes("plugin_linked_lib"), "lib"));
   auto p = make(m);  // main (unnamed = "main") is first here, not last
   auto e = err(*p, "run");
   EXPECT_EQ(e.message, "Returned non-zero exit code: 42");
   EXPECT_EQ(e.rc, 42);
   // Without a module named "main", the last one is main.
   Manifest last;
-  last.wasm.push_back(WasmSource{.data = test_bytes("plugin_linked_lib"), .name = "lib"});
-  last.wasm.push_back(WasmSource{.data = test_bytes("plugin_linked_main"), .name = "app"});
+  last.wasm.push_back(source(test_bytes("plugin_linked_lib"), "lib"));
+  last.wasm.push_back(source(test_bytes("plugin_linked_main"), "app"));
   auto q = make(last);
   EXPECT_EQ(err(*q, "run").rc, 42);
 }
 
 TEST(Manifest, PathSourceAndMissingFile) {
   Manifest m;
-  m.wasm.push_back(WasmSource{.kind = WasmSource::Kind::Path, .path = std::string(WARDEN_PLUGINS) + "/errors.wasm"});
+  m.wasm.push_back(source_at(WasmSource::Kind::Path, std::string(WARDEN_PLUGINS) + "/errors.wasm"));
   auto p = make(m);
   EXPECT_EQ(ok(*p, "void_ok"), "void function ran");
   m.wasm[0].path = "/no/such/plugin.wasm";
@@ -327,7 +347,7 @@ TEST(Manifest, UrlSourceIsFetched) {
   testing::HttpTestServer server;
   // The server has no wasm route: a 404 is refused with the status.
   Manifest m;
-  m.wasm.push_back(WasmSource{.kind = WasmSource::Kind::Url, .url = server.url("/plugin.wasm")});
+  m.wasm.push_back(source_at(WasmSource::Kind::Url, server.url("/plugin.wasm")));
   auto p = Plugin::create(m);
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().message, "cannot fetch " + server.url("/plugin.wasm") + ": HTTP status 404");

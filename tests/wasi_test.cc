@@ -47,8 +47,10 @@ struct Wasi : ::testing::Test {
   std::unique_ptr<Plugin> plugin(bool read_only = false, std::optional<uint64_t> timeout = std::nullopt,
                                  std::string file = "file_reader") {
     Manifest m;
-    m.wasm.push_back(WasmSource{.data = read(file == "file_reader" ? std::string(WARDEN_PLUGINS) + "/file_reader.wasm"
-                                                                     : std::string(WARDEN_TEST_DATA) + "/" + file + ".wasm")});
+    WasmSource s;
+    s.data = read(file == "file_reader" ? std::string(WARDEN_PLUGINS) + "/file_reader.wasm"
+                                        : std::string(WARDEN_TEST_DATA) + "/" + file + ".wasm");
+    m.wasm.push_back(std::move(s));
     m.allowed_paths.emplace_back((read_only ? "ro:" : "") + mount.string(), "/data");
     m.timeout_ms = timeout;
     m.config["content"] = "new content";
@@ -136,7 +138,9 @@ TEST_F(Wasi, PointersOutsideMemoryAreEfault) {
 
 TEST_F(Wasi, MissingMountIsRefusedAtCreation) {
   Manifest m;
-  m.wasm.push_back(WasmSource{.data = read(std::string(WARDEN_PLUGINS) + "/file_reader.wasm")});
+  WasmSource s;
+  s.data = read(std::string(WARDEN_PLUGINS) + "/file_reader.wasm");
+  m.wasm.push_back(std::move(s));
   m.allowed_paths.emplace_back((root / "nope").string(), "/data");
   PluginOptions options;
   options.wasi = true;

@@ -62,4 +62,13 @@
       (select (i32.const 0x6f6e) (i32.const 0x6b6f)
         (i32.eq (memory.grow (i32.wrap_i64 (call $input_length))) (i32.const -1))))
     (call $output (i32.const 50) (i32.const 2)) (i32.const 0))
+;; Allocates a block and keeps its handle in a global for the next call.
+  (global $kept (mut i64) (i64.const 0))
+  (func (export "keep_handle") (result i32)
+    (global.set $kept (call $alloc (i64.const 24))) (i32.const 0))
+  ;; Outputs "dead" when the handle kept by the previous call no longer has a length.
+  (func (export "kept_is_dead") (result i32)
+    (i32.store (i32.const 50) (select (i32.const 0x64616564) (i32.const 0x6576696c)
+      (i64.eqz (call $length (global.get $kept)))))
+    (call $output (i32.const 50) (i32.const 4)) (i32.const 0))
 )
