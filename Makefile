@@ -42,13 +42,15 @@ asan-test: deps
 	cmake --build --preset asan
 	ctest --preset asan -L "unit|spec"
 
-# Both fuzzers (clang libFuzzer) for FUZZ_SECONDS each over the suite's modules: decode+validate,
+# The fuzzers (clang libFuzzer): decode+validate and execute for FUZZ_SECONDS each over the suite's
+# modules, and the Extism kernel ABI (hostile call sequences) for 30 s. decode+validate,
 # and instantiate+execute every export under a fuel budget.
 fuzz-smoke: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz
 	fuzz/run-fuzzer.sh build/fuzz $(FUZZ_SECONDS) decode_validate_fuzzer
 	fuzz/run-fuzzer.sh build/fuzz $(FUZZ_SECONDS) execute_fuzzer
+	fuzz/run-fuzzer.sh build/fuzz 30 kernel_fuzzer
 
 bench: deps
 	cmake --preset release >/dev/null

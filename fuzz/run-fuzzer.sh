@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs a fuzzer for N seconds over the seed corpus and prints its speed.
 # Usage: fuzz/run-fuzzer.sh BUILD_DIR SECONDS [TARGET] (TARGET: decode_validate_fuzzer, the
-# default, or execute_fuzzer). Exit status non-zero on any crash, leak, timeout or sanitizer
-# report (libFuzzer's own exit status).
+# default, execute_fuzzer or kernel_fuzzer). Exit status non-zero on any crash, leak, timeout or
+# sanitizer report (libFuzzer's own exit status).
 set -euo pipefail
 build=${1:?build dir}
 seconds=${2:-60}
