@@ -86,8 +86,15 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
   std::unique_ptr<Plugin> plugin(new Plugin());
   plugin->engine_ = shared_engine(options.fuel.has_value());
   plugin->options_ = std::move(options);
-  plugin->manifest_ = manifest;
-  plugin->manifest_.wasm.clear();
+  // Everything but the sources (their bytes live on in the compiled modules).
+  Manifest& own = plugin->manifest_;
+  own.max_pages = manifest.max_pages;
+  own.max_http_response_bytes = manifest.max_http_response_bytes;
+  own.max_var_bytes = manifest.max_var_bytes;
+  own.config = manifest.config;
+  own.allowed_hosts = manifest.allowed_hosts;
+  own.allowed_paths = manifest.allowed_paths;
+  own.timeout_ms = manifest.timeout_ms;
   plugin->config_.insert(manifest.config.begin(), manifest.config.end());
   if (manifest.wasm.empty()) return Failure{PluginError{"a plugin needs at least one wasm module", -1}};
   for (const auto& [host, guest] : manifest.allowed_paths) {
@@ -100,6 +107,7 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
   size_t main_index = manifest.wasm.size() - 1;
   for (size_t i = 0; i < manifest.wasm.size(); ++i)
     if (manifest.wasm[i].module_name() == "main") main_index = i;
+  std::shared_ptr<const CompiledModule> main_module;  // instantiated last
   for (size_t i = 0; i < manifest.wasm.size(); ++i) {
     const WasmSource& source = manifest.wasm[i];
     for (size_t j = 0; j < i; ++j)
@@ -109,10 +117,13 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
     if (!bytes) return Failure{PluginError{bytes.error().message, -1}};
     auto compiled = compile_shared(plugin->engine_, std::move(*bytes));
     if (!compiled) return Failure{std::move(compiled.error())};
-    if (i != main_index) plugin->modules_.push_back({source.module_name(), *compiled});
+    if (i == main_index) {
+      main_module = *compiled;
+    } else {
+      plugin->modules_.push_back({source.module_name(), *compiled});
+    }
   }
-  auto main = compile_shared(plugin->engine_, *load_source(manifest.wasm[main_index]));
-  plugin->modules_.push_back({"main", *main});
+  plugin->modules_.push_back({"main", main_module});
   if (auto ok = plugin->check_imports(); !ok) return Failure{std::move(ok.error())};
   plugin->kernel_ = std::make_unique<Kernel>(nullptr);
   return plugin;

@@ -6,7 +6,8 @@
 #include <random>
 #include <thread>
 
-#include "hostabi/wasi_fs.h"
+#include "hostabi/wasi_fd_table.h"
+#include "hostabi/wasi_memory.h"
 #include "vm/store.h"
 
 namespace warden::wasi {
@@ -14,39 +15,12 @@ namespace {
 
 using enum ValType;
 
-// Bounds-checked access to the caller's memory; every failure is EFAULT for the guest.
-class GuestMemory {
- public:
-  explicit GuestMemory(CallContext& ctx) : memory_(ctx.memory()) {}
-  bool valid(uint64_t addr, uint64_t len) const {
-    return memory_ && addr + len <= memory_->size();
-  }
-  uint8_t* at(uint64_t addr) { return memory_->data() + addr; }
-  bool write_u32(uint64_t addr, uint32_t v) { return write(addr, &v, 4); }
-  bool write_u64(uint64_t addr, uint64_t v) { return write(addr, &v, 8); }
-  bool write(uint64_t addr, const void* data, uint64_t len) {
-    if (!valid(addr, len)) return false;
-    if (len) std::memcpy(at(addr), data, len);
-    return true;
-  }
-  bool read_u32(uint64_t addr, uint32_t& v) {
-    if (!valid(addr, 4)) return false;
-    std::memcpy(&v, at(addr), 4);
-    return true;
-  }
-
- private:
-  Memory* memory_;
-};
-
-uint32_t u32(const Value& v) { return static_cast<uint32_t>(v.bits); }
-
 // Writes a list of strings the way args_get/environ_get do: pointers, then NUL-terminated bytes.
 uint32_t write_strings(CallContext& ctx, const std::vector<std::string>& list, uint32_t ptrs,
                        uint32_t buf) {
   GuestMemory mem(ctx);
   for (const std::string& s : list) {
-    if (!mem.write_u32(ptrs, buf) || !mem.write(buf, s.c_str(), s.size() + 1)) return kFault;
+    if (!mem.put<uint32_t>(ptrs, buf) || !mem.write(buf, s.c_str(), s.size() + 1)) return kFault;
     ptrs += 4;
     buf += static_cast<uint32_t>(s.size() + 1);
   }
@@ -58,8 +32,8 @@ uint32_t write_sizes(CallContext& ctx, const std::vector<std::string>& list, uin
   uint64_t size = 0;
   for (const std::string& s : list) size += s.size() + 1;
   GuestMemory mem(ctx);
-  if (!mem.write_u32(count_ptr, static_cast<uint32_t>(list.size())) ||
-      !mem.write_u32(size_ptr, static_cast<uint32_t>(size))) {
+  if (!mem.put<uint32_t>(count_ptr, static_cast<uint32_t>(list.size())) ||
+      !mem.put<uint32_t>(size_ptr, static_cast<uint32_t>(size))) {
     return kFault;
   }
   return kSuccess;
@@ -84,10 +58,13 @@ const std::vector<std::string_view>& supported_functions() {
       "clock_res_get", "random_get", "proc_exit", "sched_yield",
       // hostabi/wasi_fs.cc
       "fd_prestat_get", "fd_prestat_dir_name", "fd_write", "fd_pwrite", "fd_read", "fd_pread",
-      "fd_seek", "fd_tell", "fd_close", "fd_renumber", "fd_sync", "fd_datasync", "fd_fdstat_get",
-      "fd_fdstat_set_flags", "fd_filestat_get", "fd_filestat_set_size", "fd_readdir", "path_open",
-      "path_filestat_get", "path_create_directory", "path_unlink_file", "path_remove_directory",
-      "path_rename", "path_readlink", "path_symlink", "poll_oneoff"};
+      "fd_seek", "fd_tell", "fd_close", "fd_renumber", "fd_sync", "fd_datasync", "fd_advise",
+      "fd_allocate", "fd_fdstat_get", "fd_fdstat_set_flags", "fd_fdstat_set_rights",
+      "fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times", "fd_readdir", "path_open",
+      "path_filestat_get", "path_filestat_set_times", "path_create_directory", "path_unlink_file",
+      "path_remove_directory", "path_rename", "path_link", "path_readlink", "path_symlink",
+      // hostabi/wasi_poll.cc
+      "poll_oneoff"};
   return names;
 }
 
@@ -125,22 +102,27 @@ void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config) {
              default: return kInval;
            }
            GuestMemory mem(ctx);
-           return mem.write_u64(u32(a[2]), ns) ? kSuccess : kFault;
+           return mem.put<uint64_t>(u32(a[2]), ns) ? kSuccess : kFault;
          });
-  define(linker, "clock_res_get", {I32, I32}, [](CallContext& ctx, std::span<const Value> a) -> uint32_t {
-    if (u32(a[0]) > 3) return kInval;
-    GuestMemory mem(ctx);
-    return mem.write_u64(u32(a[1]), 1) ? kSuccess : kFault;  // nanosecond resolution
-  });
+  define(linker, "clock_res_get", {I32, I32},
+         [](CallContext& ctx, std::span<const Value> a) -> uint32_t {
+           if (u32(a[0]) > 3) return kInval;
+           GuestMemory mem(ctx);
+           return mem.put<uint64_t>(u32(a[1]), 1) ? kSuccess : kFault;  // nanosecond resolution
+         });
   define(linker, "random_get", {I32, I32}, [](CallContext& ctx, std::span<const Value> a) {
     GuestMemory mem(ctx);
     const uint32_t buf = u32(a[0]), len = u32(a[1]);
-    if (!mem.valid(buf, len)) return kFault;
+    if (!mem.ok(buf, len)) return kFault;
     static thread_local std::random_device device;
     for (uint32_t i = 0; i < len; ++i) mem.at(buf)[i] = static_cast<uint8_t>(device());
     return kSuccess;
   });
-  define_files(linker, cfg);  // fd_*, path_*, poll_oneoff: hostabi/wasi_fs.cc
+  // The descriptor table of this linker's instances: fd_* and path_* (hostabi/wasi_fs.cc),
+  // poll_oneoff (hostabi/wasi_poll.cc).
+  auto table = std::make_shared<FdTable>(cfg);
+  define_files(linker, table);
+  define_poll(linker, table);
   define(linker, "sched_yield", {}, [](CallContext&, std::span<const Value>) {
     std::this_thread::yield();
     return kSuccess;

@@ -1,8 +1,9 @@
 // A deny-by-default WASI preview1 (`wasi_snapshot_preview1`) for wasi-libc, Rust, Go/TinyGo and
 // GHC programs: arguments, environment (empty unless given), clocks, random bytes, stdio (stdin
-// at end of file; stdout/stderr to the configured sinks), files and directories only beneath the
-// preopened `mounts` (hostabi/wasi_fs.h), poll_oneoff for sleeping, proc_exit, sched_yield. Every
-// other WASI function is linked and answers ENOSYS (sockets, fd_advise, path_link, ...).
+// from `stdin_data`; stdout/stderr to the configured sinks), files and directories only beneath
+// the preopened `mounts` (hostabi/wasi_fs.h, hostabi/wasi_path.h), poll_oneoff for sleeping,
+// proc_exit, sched_yield. Every other WASI function is linked and answers ENOSYS (sockets,
+// proc_raise, ...). docs/wasi.md lists what is supported and which errno each refusal gives.
 #pragma once
 
 #include <cstdint>
@@ -18,31 +19,59 @@ namespace warden::wasi {
 
 inline constexpr const char* kModule = "wasi_snapshot_preview1";
 
-// WASI errno values used here.
+// WASI errno values (wasi_snapshot_preview1 witx, `errno`) used here.
 enum Errno : uint32_t {
   kSuccess = 0,
+  kAcces = 2,
+  kAgain = 6,
   kBadf = 8,
+  kExist = 20,
   kFault = 21,
+  kFbig = 22,
   kInval = 28,
+  kIo = 29,
+  kIsdir = 31,
+  kLoop = 32,
+  kMfile = 33,
+  kMlink = 34,
+  kNametoolong = 37,
+  kNoent = 44,
+  kNomem = 48,
+  kNospc = 51,
   kNosys = 52,
+  kNotdir = 54,
+  kNotempty = 55,
+  kNotsup = 58,
+  kPerm = 63,  // a path that leaves its mount, a write on a read-only mount
+  kRofs = 69,
+  kSpipe = 70,
+  kXdev = 75,
+  kNotcapable = 76,
 };
 
 struct WasiConfig {
   std::vector<std::string> args;  // argv, including argv[0]
   std::vector<std::string> env;   // "NAME=value" entries; empty by default
-  // Where fd 1 and fd 2 go. Default: the process's stdout / stderr.
+  // What fd 0 reads; at end of file once consumed (empty by default).
+  std::string stdin_data;
+  // Where fd 1 and fd 2 go. Default: the process's stdout / stderr. A sink that does nothing
+  // discards.
   std::function<void(std::string_view)> write_stdout;
   std::function<void(std::string_view)> write_stderr;
-  // Preopened directories (fds 3, 4, ... in order).
+  // Preopened directories (fds 3, 4, ... in order). Nothing outside them is reachable.
   struct Mount {
     std::string host_path;
     std::string guest_path;
-    bool read_only = false;
+    bool read_only = false;  // every write, create, unlink, rename, truncate is EPERM
   };
   std::vector<Mount> mounts;
+  // Most files and directories one instance may hold open at once (EMFILE past it), so that a
+  // guest cannot use up the host process's descriptors.
+  uint32_t max_open_files = 1024;
 };
 
-// Defines every supported function, and an ENOSYS fallback for the rest, in `linker`.
+// Defines every supported function, and an ENOSYS fallback for the rest, in `linker`. Each call
+// makes a fresh descriptor table (the mounts are opened here), owned by the defined functions.
 void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config);
 
 // The names of the functions that do something (everything else is ENOSYS).

@@ -6,6 +6,7 @@
 //   /echo             200, the request's method, a newline, and its body
 //   /redirect?to=URL  302 to URL
 //   /slow             waits 5 s before answering (or until the server stops)
+//   any path given to serve(path, body): 200 with that body
 #pragma once
 
 #include <arpa/inet.h>
@@ -14,7 +15,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -44,6 +48,10 @@ class HttpTestServer {
     thread_.join();
   }
   int port() const { return port_; }
+  void serve(const std::string& path, std::string body) {
+    std::lock_guard lock(mutex_);
+    files_[path] = std::move(body);
+  }
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }
@@ -89,7 +97,14 @@ class HttpTestServer {
       send_all(c, "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
                       std::to_string(body.size()) + "\r\nConnection: close\r\n" + extra + "\r\n" + body);
     };
-    if (path == "/hello") {
+    std::optional<std::string> file;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = files_.find(path); it != files_.end()) file = it->second;
+    }
+    if (file) {
+      reply(200, *file);
+    } else if (path == "/hello") {
       reply(200, "hello from the test server", "X-Test: yes\r\n");
     } else if (path.starts_with("/status/")) {
       reply(std::stoi(path.substr(8)), "status " + path.substr(8));
@@ -111,6 +126,8 @@ class HttpTestServer {
     }
   }
 
+  std::mutex mutex_;
+  std::map<std::string, std::string> files_;
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};

@@ -351,6 +351,12 @@ TEST(Manifest, UrlSourceIsFetched) {
   auto p = Plugin::create(m);
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().message, "cannot fetch " + server.url("/plugin.wasm") + ": HTTP status 404");
+  // Served: fetched, hash-checked and run.
+  const auto bytes = plugin_bytes("errors");
+  server.serve("/plugin.wasm", std::string(bytes.begin(), bytes.end()));
+  m.wasm[0].hash = sha256_hex(bytes);
+  auto q = make(m);
+  EXPECT_EQ(ok(*q, "void_ok"), "void function ran");
 }
 
 TEST(Plugin, CompiledModulesAreSharedBetweenPluginsFromTheSameBytes) {
@@ -549,6 +555,7 @@ TEST_F(Http, NoAllowedHostsDeniesEverything) {
     auto e = err(*p, "fetch", server.url("/hello"));
     EXPECT_EQ(e.message, "HTTP request to " + server.url("/hello") + " is not allowed");
     EXPECT_EQ(e.rc, -1);
+    EXPECT_EQ(ok(*p, "ping"), "pong");  // the plugin still works
   }
 }
 

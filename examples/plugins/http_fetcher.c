@@ -51,3 +51,9 @@ EXPORT(headers) int32_t headers(void) {
   extism_output_set(h, h ? extism_length(h) : 0);
   return 0;
 }
+
+// No HTTP at all: shows the plugin still works after a refused request.
+EXPORT(ping) int32_t ping(void) {
+  output_str("pong");
+  return 0;
+}
