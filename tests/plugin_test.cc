@@ -372,6 +372,14 @@ TEST(Plugin, CompiledModulesAreSharedBetweenPluginsFromTheSameBytes) {
 
 // ---- limits ----
 
+// A call of the hostile plugin fails with exactly `message` and `rc`, and the next call works.
+void expect_stopped_then_recovers(Plugin& p, std::string_view function, const std::string& message, int32_t rc) {
+  auto e = err(p, function);
+  EXPECT_EQ(e.message, message) << function;
+  EXPECT_EQ(e.rc, rc) << function;
+  EXPECT_EQ(ok(p, "echo", "next call"), "next call") << "after " << function;
+}
+
 TEST(Limits, FuelRunsOutAndIsResetEveryCall) {
   PluginOptions options;
   options.fuel = 2'000'000;
@@ -401,10 +409,7 @@ TEST(Limits, TimeoutEndsAnInfiniteLoopAndTheNextCallWorks) {
   Manifest m = manifest_of(plugin_bytes("hostile"));
   m.timeout_ms = 100;
   auto p = make(m);
-  auto e = err(*p, "infinite_loop");
-  EXPECT_EQ(e.message, "timeout");
-  EXPECT_EQ(e.rc, -1);
-  EXPECT_EQ(ok(*p, "echo", "after timeout"), "after timeout");
+  expect_stopped_then_recovers(*p, "infinite_loop", "timeout", -1);
 }
 
 TEST(Limits, CancelFromAnotherThread) {
@@ -428,20 +433,14 @@ TEST(Limits, CancelFromAnotherThread) {
 
 TEST(Limits, UnboundedRecursionTrapsAndThePluginRecovers) {
   auto p = make(plugin_bytes("hostile"));
-  auto e = err(*p, "recurse");
-  EXPECT_EQ(e.message, "trap: call stack exhausted");
-  EXPECT_EQ(e.rc, 134);
-  EXPECT_EQ(ok(*p, "echo", "ok"), "ok");
+  expect_stopped_then_recovers(*p, "recurse", "trap: call stack exhausted", 134);
 }
 
 TEST(Limits, MemoryGrowthOverTheBudgetIsOom) {
   Manifest m = manifest_of(plugin_bytes("hostile"));
   m.max_pages = 100;
   auto p = make(m);
-  auto e = err(*p, "memory_bomb");
-  EXPECT_EQ(e.message, "oom");
-  EXPECT_EQ(e.rc, -1);
-  EXPECT_EQ(ok(*p, "echo", "ok"), "ok");
+  expect_stopped_then_recovers(*p, "memory_bomb", "oom", -1);
 }
 
 TEST(Limits, BudgetIsSharedByPluginMemoryAndKernelRegionOverTheInstanceLifetime) {
@@ -467,8 +466,7 @@ TEST(Limits, KernelAllocationWithoutBoundIsOom) {
   Manifest m = manifest_of(plugin_bytes("hostile"));
   m.max_pages = 64;
   auto p = make(m);
-  EXPECT_EQ(err(*p, "alloc_bomb").message, "oom");
-  EXPECT_EQ(ok(*p, "echo", "ok"), "ok");
+  expect_stopped_then_recovers(*p, "alloc_bomb", "oom", -1);
 }
 
 TEST(Limits, ForgedFreedAndOutOfRangeHandlesReadZeroAndWriteNowhere) {
