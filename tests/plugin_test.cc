@@ -412,6 +412,27 @@ TEST(Limits, TimeoutEndsAnInfiniteLoopAndTheNextCallWorks) {
   expect_stopped_then_recovers(*p, "infinite_loop", "timeout", -1);
 }
 
+TEST(Limits, TimeoutCoversTimeSpentInAHostFunction) {
+  PluginOptions options;
+  std::atomic<int> calls{0};
+  options.functions.push_back(PluginFunction{
+      .name = "slow",
+      .type = FuncType{{}, {}},
+      .callback = [&calls](CurrentPlugin&, std::span<const Value>, std::span<Value>) -> HostResult {
+        // Only the first call outlives the deadline.
+        if (calls++ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        return {};
+      }});
+  Manifest m = manifest_of(test_bytes("plugin_host_sleep"));
+  m.timeout_ms = 50;
+  auto p = make(m, options);
+  auto e = err(*p, "run");
+  EXPECT_EQ(e.message, "timeout");
+  EXPECT_EQ(e.rc, -1);
+  EXPECT_EQ(ok(*p, "run"), "");
+  EXPECT_EQ(calls, 2);
+}
+
 TEST(Limits, CancelFromAnotherThread) {
   auto p = make(plugin_bytes("hostile"));
   CancelHandle cancel = p->cancel_handle();

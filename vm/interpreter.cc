@@ -509,6 +509,10 @@ call:
     if (!ok) goto host_failed;
     reload_memory();
     pc = return_pc;
+    // A deadline or cancel that arrived while the host ran ends the call here, even when no
+    // Wasm call or loop follows.
+    if (interrupt.load(std::memory_order_relaxed)) [[unlikely]]
+      goto interrupted;
     NEXT();
   }
 enter_wasm : {
