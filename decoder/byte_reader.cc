@@ -47,13 +47,6 @@ bool ByteReader::sub_reader(uint64_t n, ByteReader& out, DecodeErrorCode code) {
   return true;
 }
 
-bool ByteReader::read_u8(uint8_t& out) {
-  if (failed_) return false;
-  if (pos_ == end_) return fail(end_code_);
-  out = *pos_++;
-  return true;
-}
-
 bool ByteReader::read_bytes(size_t n, const uint8_t*& out) {
   if (failed_) return false;
   if (n > remaining()) return fail_at(base_ + (end_ - begin_), end_code_);
@@ -81,16 +74,6 @@ bool ByteReader::read_fixed_u64(uint64_t& out) {
 template <class T, unsigned Bits, bool Signed>
 bool ByteReader::read_leb(T& out) {
   if (failed_) return false;
-  // Most LEBs in real code are one byte: take them without the loop.
-  if (pos_ != end_ && !(*pos_ & 0x80)) {
-    const uint8_t byte = *pos_++;
-    if constexpr (Signed) {
-      out = static_cast<T>(static_cast<int8_t>(static_cast<uint8_t>(byte << 1)) >> 1);
-    } else {
-      out = static_cast<T>(byte);
-    }
-    return true;
-  }
   constexpr unsigned kMaxBytes = (Bits + 6) / 7;
   uint64_t result = 0;
   for (unsigned i = 0; i < kMaxBytes; ++i) {
@@ -121,11 +104,11 @@ bool ByteReader::read_leb(T& out) {
   return fail(DecodeErrorCode::IntegerTooLong);  // not reached: the loop returns
 }
 
-bool ByteReader::read_u32(uint32_t& out) { return read_leb<uint32_t, 32, false>(out); }
-bool ByteReader::read_u64(uint64_t& out) { return read_leb<uint64_t, 64, false>(out); }
-bool ByteReader::read_s32(int32_t& out) { return read_leb<int32_t, 32, true>(out); }
-bool ByteReader::read_s33(int64_t& out) { return read_leb<int64_t, 33, true>(out); }
-bool ByteReader::read_s64(int64_t& out) { return read_leb<int64_t, 64, true>(out); }
+template bool ByteReader::read_leb<uint32_t, 32, false>(uint32_t&);
+template bool ByteReader::read_leb<uint64_t, 64, false>(uint64_t&);
+template bool ByteReader::read_leb<int32_t, 32, true>(int32_t&);
+template bool ByteReader::read_leb<int64_t, 33, true>(int64_t&);
+template bool ByteReader::read_leb<int64_t, 64, true>(int64_t&);
 
 bool ByteReader::read_count(uint32_t& out, uint32_t limit, const char* what) {
   const uint64_t at = offset();

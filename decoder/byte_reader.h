@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "decoder/decode_error.h"
@@ -34,7 +35,15 @@ class ByteReader {
   [[nodiscard]] bool sub_reader(uint64_t n, ByteReader& out, DecodeErrorCode code);
   [[nodiscard]] bool skip(uint64_t n, DecodeErrorCode code = DecodeErrorCode::UnexpectedEnd);
 
-  [[nodiscard]] bool read_u8(uint8_t& out);
+  // After a failure pos_ == end_, so the fast paths below never read past an error.
+  [[nodiscard]] bool read_u8(uint8_t& out) {
+    if (pos_ != end_) [[likely]] {
+      out = *pos_++;
+      return true;
+    }
+    fail(end_code_);
+    return false;  // (not `return fail(...)`: the compiler must see that `out` is unused then)
+  }
   [[nodiscard]] bool read_bytes(size_t n, const uint8_t*& out);
   [[nodiscard]] bool read_fixed_u32(uint32_t& out);  // little-endian, for f32 bits and magic
   [[nodiscard]] bool read_fixed_u64(uint64_t& out);
@@ -42,11 +51,12 @@ class ByteReader {
   // LEB128 exactly per spec: at most ceil(N/7) bytes, and the unused bits of the last byte must be
   // zero (unsigned) or a sign extension (signed). Errors: "integer representation too long" for
   // too many bytes, "integer too large" for bad unused bits.
-  [[nodiscard]] bool read_u32(uint32_t& out);
-  [[nodiscard]] bool read_u64(uint64_t& out);
-  [[nodiscard]] bool read_s32(int32_t& out);
-  [[nodiscard]] bool read_s33(int64_t& out);
-  [[nodiscard]] bool read_s64(int64_t& out);
+  // Inline for the one-byte case (most LEBs in real code); longer ones go to read_leb.
+  [[nodiscard]] bool read_u32(uint32_t& out) { return read_short(out) || read_leb<uint32_t, 32, false>(out); }
+  [[nodiscard]] bool read_u64(uint64_t& out) { return read_short(out) || read_leb<uint64_t, 64, false>(out); }
+  [[nodiscard]] bool read_s32(int32_t& out) { return read_short(out) || read_leb<int32_t, 32, true>(out); }
+  [[nodiscard]] bool read_s33(int64_t& out) { return read_short(out) || read_leb<int64_t, 33, true>(out); }
+  [[nodiscard]] bool read_s64(int64_t& out) { return read_short(out) || read_leb<int64_t, 64, true>(out); }
 
   // A vector length or count: read_u32, then checked against `limit` ("implementation limit
   // exceeded"). Callers must not allocate `out` entries up front: a 5-byte count can claim far
@@ -68,6 +78,18 @@ class ByteReader {
   bool fail_with(const DecodeError& error);
 
  private:
+  // A one-byte LEB128 (no continuation bit), sign-extended from bit 6 for signed types.
+  template <class T>
+  bool read_short(T& out) {
+    if (pos_ == end_ || (*pos_ & 0x80)) return false;
+    const uint8_t byte = *pos_++;
+    if constexpr (std::is_signed_v<T>) {
+      out = static_cast<T>(static_cast<int8_t>(static_cast<uint8_t>(byte << 1)) >> 1);
+    } else {
+      out = static_cast<T>(byte);
+    }
+    return true;
+  }
   template <class T, unsigned Bits, bool Signed>
   bool read_leb(T& out);
 

@@ -7,7 +7,7 @@
 namespace warden {
 namespace {
 
-constexpr uint16_t kNone = UINT16_MAX;
+constexpr uint16_t kNone = detail::kNoOpcode;
 constexpr size_t kFcTableSize = 32;
 constexpr size_t kFdTableSize = 256;
 
@@ -42,21 +42,10 @@ constexpr bool mem_bytes_only_on_memory_accesses() {
 static_assert(mem_bytes_only_on_memory_accesses(),
               "mem_bytes must be set exactly on MemArg/MemArgLane rows");
 
-template <size_t N>
-constexpr std::array<uint16_t, N> make_table(uint8_t prefix) {
-  std::array<uint16_t, N> table{};
-  table.fill(kNone);
-  for (size_t i = 0; i < kOpcodeCount; ++i) {
-    const auto& info = detail::kOpcodeInfo[i];
-    // SelectT shares text with Select but has its own byte; first row for a code wins.
-    if (info.prefix == prefix && table[info.code] == kNone) table[info.code] = uint16_t(i);
-  }
-  return table;
-}
-
-constexpr auto kSingleByte = make_table<256>(0);
-constexpr auto kPrefixFc = make_table<kFcTableSize>(0xFC);
-constexpr auto kPrefixFd = make_table<kFdTableSize>(0xFD);
+static_assert(detail::kOpcodeOfByte[0xFC] == kNone && detail::kOpcodeOfByte[0xFD] == kNone,
+              "prefix bytes must not decode as opcodes");
+constexpr auto kPrefixFc = detail::make_opcode_table<kFcTableSize>(0xFC);
+constexpr auto kPrefixFd = detail::make_opcode_table<kFdTableSize>(0xFD);
 
 std::optional<Opcode> from_table(uint16_t entry) {
   if (entry == kNone) return std::nullopt;
@@ -64,11 +53,6 @@ std::optional<Opcode> from_table(uint16_t entry) {
 }
 
 }  // namespace
-
-std::optional<Opcode> opcode_from_byte(uint8_t byte) {
-  if (is_prefix_byte(byte)) return std::nullopt;
-  return from_table(kSingleByte[byte]);
-}
 
 std::optional<Opcode> opcode_from_prefixed(uint8_t prefix, uint32_t code) {
   if (prefix == 0) return code <= 0xFF ? opcode_from_byte(uint8_t(code)) : std::nullopt;

@@ -86,8 +86,30 @@ constexpr const OpcodeInfo& opcode_info(Opcode op) {
 }
 constexpr std::string_view opcode_name(Opcode op) { return opcode_info(op).text; }
 
+namespace detail {
+inline constexpr uint16_t kNoOpcode = UINT16_MAX;
+// Opcode index of each code under `prefix` (0, 0xFC or 0xFD), kNoOpcode where there is none.
+template <size_t N>
+constexpr std::array<uint16_t, N> make_opcode_table(uint8_t prefix) {
+  std::array<uint16_t, N> table{};
+  table.fill(kNoOpcode);
+  for (size_t i = 0; i < kOpcodeCount; ++i) {
+    const auto& info = kOpcodeInfo[i];
+    // SelectT shares text with Select but has its own byte; first row for a code wins.
+    if (info.prefix == prefix && table[info.code] == kNoOpcode) table[info.code] = uint16_t(i);
+  }
+  return table;
+}
+// Unprefixed bytes, here so that the decoder's hottest lookup inlines.
+inline constexpr auto kOpcodeOfByte = make_opcode_table<256>(0);
+}  // namespace detail
+
 // Byte(s) -> opcode; nullopt for codes that are not instructions (an "illegal opcode").
-std::optional<Opcode> opcode_from_byte(uint8_t byte);
+inline std::optional<Opcode> opcode_from_byte(uint8_t byte) {
+  const uint16_t entry = detail::kOpcodeOfByte[byte];  // prefix bytes have no entry
+  if (entry == detail::kNoOpcode) return std::nullopt;
+  return Opcode(entry);
+}
 std::optional<Opcode> opcode_from_prefixed(uint8_t prefix, uint32_t code);
 // Text -> opcode ("i32.add"); for typed select this yields the untyped Select.
 std::optional<Opcode> opcode_from_text(std::string_view text);

@@ -405,7 +405,7 @@ void FunctionValidator::push_all(std::span<const ValType> types) {
 
 bool FunctionValidator::pop(Operand& out) {
   const Frame& frame = frames_.back();
-  if (stack_.size() == frame.height) {
+  if (stack_.size() == frame.height) [[unlikely]] {
     if (frame.unreachable) {
       out = kUnknown;
       return true;
@@ -420,11 +420,16 @@ bool FunctionValidator::pop(Operand& out) {
 bool FunctionValidator::pop_expect(ValType expected) {
   Operand actual = kUnknown;
   if (!pop(actual)) return false;
-  if (actual != kUnknown && actual != Operand(expected)) {
-    return mismatch("expected " + std::string(valtype_name(expected)) + ", found " +
-                    operand_name(actual));
+  if (actual != kUnknown && actual != Operand(expected)) [[unlikely]] {
+    return operand_mismatch(expected, actual);
   }
   return true;
+}
+
+// Out of line so that pop_expect, run for most operands, stays small enough to inline.
+bool FunctionValidator::operand_mismatch(ValType expected, Operand actual) {
+  return mismatch("expected " + std::string(valtype_name(expected)) + ", found " +
+                  operand_name(actual));
 }
 
 bool FunctionValidator::pop_all(std::span<const ValType> types) {

@@ -59,8 +59,9 @@ class FunctionValidator {
   bool peek_all(std::span<const ValType> types);
   void mark_unreachable();
 
-  bool mismatch(std::string_view detail);
-  bool fail(ValidationErrorCode code, std::string_view detail = {});
+  [[gnu::cold]] bool mismatch(std::string_view detail);
+  [[gnu::cold, gnu::noinline]] bool operand_mismatch(ValType expected, Operand actual);
+  [[gnu::cold]] bool fail(ValidationErrorCode code, std::string_view detail = {});
   bool need_memory(uint32_t index);
   bool need_table(uint32_t index);
 
