@@ -54,10 +54,10 @@ using PluginHostCallback =
 // A host function offered to plugins, in `extism:host/user` unless another module is given.
 struct PluginFunction {
   std::string module = kUserModule;
-  std::string name;
-  FuncType type;
-  PluginHostCallback callback;
-  std::shared_ptr<void> user_data;  // handed to the callback; released with the last plugin
+  std::string name{};
+  FuncType type{};
+  PluginHostCallback callback{};
+  std::shared_ptr<void> user_data{};  // handed to the callback; released with the last plugin
 };
 
 struct PluginOptions {

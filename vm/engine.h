@@ -15,7 +15,7 @@
 namespace warden {
 
 struct EngineConfig {
-  Features features;
+  Features features{};
   bool fuel = false;                         // compile metering into the code
   uint32_t max_call_depth = 10'000;          // Wasm frames; beyond: "call stack exhausted"
   uint32_t value_stack_slots = 1u << 20;     // 8-byte slots shared by all frames (8 MiB)
