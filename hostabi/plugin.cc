@@ -228,7 +228,16 @@ Result<void, PluginError> Plugin::instantiate() {
 }
 
 Result<void, PluginError> Plugin::start_instance() {
-  auto fail = [this](const ExecError& e) { return Failure{error_from(e)}; };
+  // As in the reference, whatever fails while instantiating or initialising has rc -1 (a trap
+  // here is not the call's trap: 134 is for the called export); init traps say which init failed.
+  auto fail = [this](const ExecError& e, std::string_view during = {}) {
+    PluginError error = error_from(e);
+    if (e.kind == ExecError::Kind::Trap) {
+      error.rc = -1;
+      if (!during.empty()) error.message = std::string(during) + ": " + error.message;
+    }
+    return Failure{std::move(error)};
+  };
   for (const Module& m : modules_) {
     auto instance = store_->instantiate(m.compiled, *linker_);
     if (!instance) return fail(instance.error());
@@ -250,14 +259,17 @@ Result<void, PluginError> Plugin::start_instance() {
     return true;
   };
   if (Function* hs = instance_->exported_function("hs_init"); hs) {
-    if (auto r = run_if("_initialize", {}, {}); !r) return fail(r.error());
+    if (auto r = run_if("_initialize", {}, {}); !r)
+      return fail(r.error(), "failed to initialize Haskell reactor runtime");
     const Value zeros[2] = {Value::i32(0), Value::i32(0)};
-    if (auto r = run_if("hs_init", {}, zeros); !r) return fail(r.error());
+    if (auto r = run_if("hs_init", {}, zeros); !r)
+      return fail(r.error(), "failed to initialize Haskell using hs_init");
   } else {
     auto r = run_if("__wasm_call_ctors", {}, {});
-    if (!r) return fail(r.error());
+    if (!r) return fail(r.error(), "failed to initialize wasi runtime");
     if (!*r)
-      if (auto r2 = run_if("_initialize", {}, {}); !r2) return fail(r2.error());
+      if (auto r2 = run_if("_initialize", {}, {}); !r2)
+        return fail(r2.error(), "failed to initialize wasi runtime");
   }
   return {};
 }

@@ -156,6 +156,25 @@ TEST(Plugin, InitRunsOnceAndCtorsWinOverInitialize) {
   EXPECT_EQ(ok(*p, "order"), "C");
 }
 
+TEST(Plugin, InstantiationIsLazyAndAFailedInitIsRcMinus1OnEveryCall) {
+  auto p = Plugin::create(test_bytes("plugin_init_trap"));
+  ASSERT_TRUE(p) << "creation must not run the init function: " << p.error().message;
+  EXPECT_TRUE((*p)->function_exists("run"));
+  for (int i = 0; i < 2; ++i) {
+    auto e = err(**p, "run");
+    EXPECT_EQ(e.message, "failed to initialize wasi runtime: trap: unreachable");
+    EXPECT_EQ(e.rc, -1);
+  }
+}
+
+TEST(Plugin, AStartFunctionTrapIsReportedByTheFirstCall) {
+  auto p = Plugin::create(test_bytes("plugin_start_trap"));
+  ASSERT_TRUE(p) << p.error().message;
+  auto e = err(**p, "run");
+  EXPECT_EQ(e.message, "trap: out of bounds memory access");
+  EXPECT_EQ(e.rc, -1);
+}
+
 TEST(Plugin, HaskellInitRunsInitializeThenHsInitWithZeros) {
   auto p = make(test_bytes("plugin_haskell_init"));
   EXPECT_EQ(ok(*p, "order"), "I0H");
