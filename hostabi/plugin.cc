@@ -337,7 +337,11 @@ Result<std::string_view, PluginError> Plugin::call(std::string_view function,
     if (e.kind == ExecError::Kind::Exit && e.exit_code == 0) {
       // proc_exit(0) is success.
     } else {
-      return Failure{error_from(e)};
+      PluginError error = error_from(e);
+      // The reference gives rc 134 only to a trap without an error set (a PDK's abort handler
+      // sets one, then traps); the message stays the trap's.
+      if (error.rc == 134 && kernel_->error_message()) error.rc = -1;
+      return Failure{std::move(error)};
     }
   }
   const int32_t rc = result && !result->empty() ? result->front().as_i32() : 0;

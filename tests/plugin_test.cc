@@ -112,6 +112,15 @@ TEST(Plugin, TrapIsRc134WithTheTrapMessage) {
   EXPECT_EQ(ok(*p, "void_ok"), "void function ran");
 }
 
+TEST(Plugin, TrapAfterErrorSetIsRcMinus1WithTheTrapMessage) {
+  auto p = make(plugin_bytes("errors"));
+  auto e = err(*p, "fail_then_trap");
+  EXPECT_EQ(e.message, "trap: unreachable");
+  EXPECT_EQ(e.rc, -1);
+  // The error does not outlive the call: a plain trap is 134 again.
+  EXPECT_EQ(err(*p, "trap").rc, 134);
+}
+
 TEST(Plugin, FunctionNotFoundOrNotAnExtismSignature) {
   auto p = make(plugin_bytes("errors"));
   EXPECT_TRUE(p->function_exists("fail"));

@@ -1,5 +1,5 @@
 // Failure paths: error_set with a non-zero return, error_set with 0, a bare non-zero return,
-// a trap, and proc_exit-free freestanding code (no libc).
+// a trap, error_set then a trap, and proc_exit-free freestanding code (no libc).
 #include "extism.h"
 
 static char buffer[4096];
@@ -22,6 +22,12 @@ EXPORT(fail_with_zero) int32_t fail_with_zero(void) {
 EXPORT(nonzero) int32_t nonzero(void) { return 7; }
 
 EXPORT(trap) int32_t trap(void) { __builtin_trap(); }
+
+// What the AssemblyScript PDK's abort handlers do: set the error, then trap.
+EXPORT(fail_then_trap) int32_t fail_then_trap(void) {
+  extism_error_set(to_kernel_str("abort: index out of range"));
+  __builtin_trap();
+}
 
 EXPORT(void_ok) void void_ok(void) { output_str("void function ran"); }
 
