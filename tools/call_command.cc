@@ -175,7 +175,9 @@ int call_command(const std::vector<std::string>& args) {
   const std::string& function = positional[1];
 
   std::vector<uint8_t> bytes;
-  if (!read_file(file, bytes)) return kExitFailure;
+  if (std::string reason; !read_file(file, bytes, reason)) {
+    return fail(file + ": cannot read: " + reason);
+  }
   Manifest manifest;
   const bool is_manifest = force_manifest || (!bytes.empty() && bytes[0] == '{');
   if (is_manifest) {

@@ -11,9 +11,9 @@
 namespace warden::cli {
 
 // Regular files are read in one call; pipes and devices (/dev/stdin) are streamed.
-bool read_file(const std::string& path, std::vector<uint8_t>& out) {
-  auto fail = [&](const char* reason) {
-    fmt::print(stderr, "{}: error: cannot read: {}\n", path, reason);
+bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& reason) {
+  auto fail = [&](const char* why) {
+    reason = why;
     return false;
   };
   std::error_code ec;
@@ -29,6 +29,13 @@ bool read_file(const std::string& path, std::vector<uint8_t>& out) {
   }
   if (in.bad() || (in.fail() && !in.eof())) return fail(std::strerror(errno));
   return true;
+}
+
+bool read_file(const std::string& path, std::vector<uint8_t>& out) {
+  std::string reason;
+  if (read_file(path, out, reason)) return true;
+  fmt::print(stderr, "{}: error: cannot read: {}\n", path, reason);
+  return false;
 }
 
 std::string format_load_error(const std::string& path, const LoadError& error) {

@@ -16,6 +16,8 @@ inline constexpr int kExitUsage = 2;    // bad command line
 
 // Reads a whole file. On failure prints "FILE: error: cannot read: REASON" and returns false.
 bool read_file(const std::string& path, std::vector<uint8_t>& out);
+// The same without printing: on failure, `reason` says why (strerror's text).
+bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& reason);
 
 // "FILE:0xOFFSET: error: MESSAGE"
 std::string format_load_error(const std::string& path, const LoadError& error);
