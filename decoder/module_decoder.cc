@@ -28,7 +28,8 @@ constexpr uint32_t kVersion = 1;
 
 class ModuleDecoder {
  public:
-  ModuleDecoder(std::span<const uint8_t> bytes, const Features& features) : features_(features) {
+  ModuleDecoder(std::span<const uint8_t> bytes, const Features& features, DecodeOptions options)
+      : features_(features), options_(options) {
     module_.bytes.assign(bytes.begin(), bytes.end());
   }
 
@@ -76,6 +77,7 @@ class ModuleDecoder {
 
   Module module_;
   const Features& features_;
+  DecodeOptions options_;
   SectionId section_ = SectionId::None;
   uint32_t index_ = kNoIndex;
   int last_order_ = 0;
@@ -505,6 +507,7 @@ bool ModuleDecoder::read_function_body(ByteReader& r, FunctionBody& body, uint64
   if (!read_locals(b, body)) return r.fail_with(b.error());
   body.code = {static_cast<uint32_t>(b.offset()),
                static_cast<uint32_t>(body.range.end() - b.offset())};
+  if (!options_.scan_function_bodies) return true;
   if (!scan_code(b, body.range.end(), section_end, true)) return r.fail_with(b.error());
   return true;
 }
@@ -647,8 +650,8 @@ bool ModuleDecoder::read_custom_section(ByteReader& r, SectionInfo& info) {
 }  // namespace
 
 Result<Module, DecodeError> decode_module(std::span<const uint8_t> bytes,
-                                          const Features& features) {
-  return ModuleDecoder(bytes, features).run();
+                                          const Features& features, DecodeOptions options) {
+  return ModuleDecoder(bytes, features, options).run();
 }
 
 }  // namespace warden

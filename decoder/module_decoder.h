@@ -13,7 +13,15 @@
 
 namespace warden {
 
+struct DecodeOptions {
+  // Check every function body's encoding and block structure. load_module turns this off when
+  // the validator reads the bodies anyway; a module it then finds wrong is decoded again in full,
+  // so the reported error is the same.
+  bool scan_function_bodies = true;
+};
+
 [[nodiscard]] Result<Module, DecodeError> decode_module(std::span<const uint8_t> bytes,
-                                                        const Features& features = {});
+                                                        const Features& features = {},
+                                                        DecodeOptions options = {});
 
 }  // namespace warden

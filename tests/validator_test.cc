@@ -219,5 +219,34 @@ TEST(Validator, DeepNestingUsesNoRecursion) {
   EXPECT_EQ(m.function_info[0].blocks.size(), 100'000u);
 }
 
+// load_module leaves the function bodies' encoding to the validator. A malformed body must still
+// give exactly the decoder's error, also when the validator would fail earlier in it.
+TEST(LoadModule, MalformedBodiesGiveTheDecodersErrorThoughOnlyTheValidatorReadsThem) {
+  const Bytes cases[] = {
+      module_with_body(B("\x00\x02\x40\x05\x0b\x0b")),  // block, else: else without if
+      module_with_body(B("\x00\x05\x0b")),                // else in the function's own frame
+      module_with_body(B("\x00\x0b\x01")),                // a nop after the final end
+      module_with_body(B("\x00\x01")),                     // no final end
+      module_with_body(B("\x00\x6a\xff\x0b")),            // invalid i32.add, then an illegal opcode
+  };
+  for (const Bytes& bytes : cases) {
+    auto decoded = decode_module(bytes);
+    ASSERT_FALSE(decoded.ok());
+    auto loaded = load_module(bytes);
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_TRUE(loaded.error().malformed()) << loaded.error().to_string();
+    EXPECT_EQ(loaded.error().to_string(), decoded.error().to_string());
+  }
+}
+
+TEST(LoadModule, AnInvalidModuleGivesTheValidatorsError) {
+  const Bytes bytes = module_with_body(B("\x00\x6a\x0b"));  // i32.add without operands
+  auto loaded = load_module(bytes);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_FALSE(loaded.error().malformed());
+  EXPECT_EQ(loaded.error().offset(), 23u);
+  EXPECT_TRUE(loaded.error().message().starts_with("type mismatch: i32.add")) << loaded.error().message();
+}
+
 }  // namespace
 }  // namespace warden

@@ -51,6 +51,11 @@ bool FunctionValidator::validate(uint32_t func, FunctionInfo& info) {
     }
     if (!step(ins)) return false;
   }
+  // Bytes after the final end: the decoder's body scan refuses these (when it ran).
+  if (!reader.at_end()) {
+    return ctx_.fail(ValidationErrorCode::TypeMismatch, reader.offset(),
+                     "bytes after the function's final end", SectionId::Code, func);
+  }
   return true;
 }
 
@@ -141,6 +146,8 @@ bool FunctionValidator::check_control(const Instruction& ins) {
     case Opcode::If: return enter_block(ins);
     case Opcode::Else: {
       Frame& frame = frames_.back();
+      // Malformed, refused by the decoder's body scan (when it ran).
+      if (frame.kind != Opcode::If) return mismatch("else without if");
       const BlockType type = frame.type;
       if (!pop_all(block_results(type))) return false;
       if (stack_.size() != frame.height) return mismatch("values remain at else");
