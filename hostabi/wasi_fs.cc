@@ -51,9 +51,6 @@ uint32_t from_result(int negative_errno) { return from_errno(-negative_errno); }
 
 constexpr uint32_t kLookupFollow = 1;
 constexpr uint16_t kOCreat = 1, kODirectory = 2, kOExcl = 4, kOTrunc = 8;
-constexpr uint64_t kWriteRights =
-    kRightFdWrite | kRightFdDatasync | kRightFdAllocate | kRightFdFilestatSetSize;
-
 // witx `filestat`: dev u64 @0, ino u64 @8, filetype u8 @16, nlink u64 @24, size u64 @32,
 // atim u64 @40, mtim u64 @48, ctim u64 @56; 64 bytes.
 constexpr uint32_t kFilestatSize = 64;
@@ -478,7 +475,10 @@ void define_open(Linker& linker, const std::shared_ptr<FdTable>& t) {
         if (oflags & ~0xfu) return kInval;
         const bool want_dir = oflags & kODirectory;
         const bool want_read = want_dir || (rights & (kRightFdRead | kRightFdReaddir));
-        const bool want_write = (!want_dir && (rights & kWriteRights)) ||
+        // Only FD_WRITE asks for a writable descriptor, as in wasmtime's preview1: Go's wasip1
+        // runtime asks for FD_FILESTAT_SET_SIZE and more on its read-only opens, and counting
+        // those would refuse every read on a read-only mount.
+        const bool want_write = (!want_dir && (rights & kRightFdWrite)) ||
                                 (oflags & (kOCreat | kOTrunc)) || (fdflags & kFdAppend);
         if (dir->read_only_mount && want_write) return kPerm;
         if (!c.table.has_room()) return kMfile;

@@ -17,6 +17,13 @@ missing=()
 # Node.js + npm run the Extism JS SDK and the AssemblyScript PDK in the differential test.
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
+# Go >= 1.21 (GOOS=wasip1) builds the Go guest of wasi_test. Bookworm itself has Go 1.19;
+# bookworm-backports has 1.23, so on bookworm that suite is added to apt's sources if absent.
+need_backports=0
+if grep -qs '^VERSION_CODENAME=bookworm' /etc/os-release; then
+  packages+=(golang-1.23-go)
+  grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/ || need_backports=1
+fi
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
@@ -29,5 +36,10 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
+if [ "$need_backports" -eq 1 ] && [[ " ${missing[*]} " == *" golang-1.23-go "* ]]; then
+  echo "adding bookworm-backports to apt's sources (for golang-1.23-go)"
+  echo "deb http://deb.debian.org/debian bookworm-backports main" |
+    $sudo tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null
+fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

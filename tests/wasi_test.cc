@@ -558,6 +558,27 @@ TEST_P(WasiAbi, ReadOnlyMountRefusesEveryChange) {
   EXPECT_EQ(g.open_errno(3, "b.txt", kWrite, kCreat), 0u);
 }
 
+// Go's wasip1 runtime opens read-only with every file right but FD_WRITE, FD_DATASYNC,
+// FD_ALLOCATE and PATH_FILESTAT_SET_SIZE (FD_FILESTAT_SET_SIZE stays), and without O_DIRECTORY
+// for directories: on a read-only mount that must read, not fail with EPERM.
+TEST_P(WasiAbi, GoStyleReadOnlyOpensReadOnAReadOnlyMount) {
+  constexpr uint64_t kAllRights = (uint64_t{1} << 29) - 1;
+  constexpr uint64_t kGoReadOnly =
+      kAllRights & ~(uint64_t{1} << 6 | uint64_t{1} << 0 | uint64_t{1} << 8 | uint64_t{1} << 19);
+  Abi g(tree);
+  uint32_t fd;
+  ASSERT_EQ(g.open(4, "a.txt", fd, kGoReadOnly), 0u);
+  std::string text;
+  EXPECT_EQ(g.read(fd, text), 0u);
+  EXPECT_EQ(text, "hello file");
+  EXPECT_EQ(g.write(fd, "x"), 8u);  // EBADF: still not writable
+  uint32_t dir;
+  ASSERT_EQ(g.open(4, "sub", dir, kGoReadOnly), 0u);
+  EXPECT_EQ(g.call("fd_readdir", dir, kBufAt, 200, uint64_t{0}, kResultAt), 0u);
+  EXPECT_GT(g.u32(kResultAt), 0u);
+  EXPECT_EQ(slurp(tree.mount / "a.txt"), "hello file");
+}
+
 TEST_P(WasiAbi, BadPointersAreEfault) {
   Abi g(tree);
   uint32_t fd;
@@ -967,6 +988,52 @@ TEST_F(Wasi, PointersOutsideMemoryAreEfault) {
     EXPECT_EQ(err(*p, f, ""), "Returned non-zero exit code: 21") << f;
   EXPECT_EQ(err(*p, "bad_fd", ""), "Returned non-zero exit code: 8");  // EBADF
 }
+
+#if WARDEN_GO_GUEST
+// tests/go/main.go, built with the standard Go compiler for wasip1: a `_start` plugin whose input
+// is one command per line and whose output is one line per command.
+TEST_F(Wasi, GoGuestReadsOnAReadOnlyMount) {
+  auto p = plugin(/*read_only=*/true, std::nullopt, "goguest");
+  const std::string commands =
+      "sort zeta alpha mid\n"
+      "sha256 hello\n"
+      "args\n"
+      "random\n"
+      "sleep 20\n"
+      "read /data/a.txt\n"
+      "read /data/inside\n"
+      "list /data/sub\n"
+      "read /data/escape\n"
+      "write /data/new.txt x\n"
+      "print to the discarded stdout\n";
+  EXPECT_EQ(ok(*p, "_start", commands),
+            "alpha mid zeta\n"
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\n"  // SHA-256("hello")
+            "0 0\n"  // no arguments, no environment
+            "ok\n"
+            "true\n"
+            "hello file\n"
+            "hello file\n"
+            "deeper,up_inside\n"
+            "error: open /data/escape: Operation not permitted\n"  // Go's EPERM text
+            "error: open /data/new.txt: Operation not permitted\n"
+            "printed");
+  EXPECT_FALSE(fs::exists(mount / "new.txt"));
+}
+
+TEST_F(Wasi, GoGuestWritesInAWritableMountAndExits) {
+  auto p = plugin(/*read_only=*/false, std::nullopt, "goguest");
+  EXPECT_EQ(ok(*p, "_start", "write /data/sub/new.txt written by Go\nlist /data/sub"),
+            "written by Go\ndeeper,new.txt,up_inside");
+  EXPECT_EQ(slurp(mount / "sub" / "new.txt"), "written by Go");
+  // os.Exit is proc_exit: its code is the rc; the next _start gets a fresh instance.
+  auto r = p->call("_start", "exit 3");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "Exited with i32 exit status 3");
+  EXPECT_EQ(r.error().rc, 3);
+  EXPECT_EQ(ok(*p, "_start", "sort b a"), "a b");
+}
+#endif  // WARDEN_GO_GUEST
 
 TEST_F(Wasi, MissingMountIsRefusedAtCreation) {
   Manifest m;

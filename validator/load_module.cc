@@ -1,5 +1,7 @@
 #include "validator/load_module.h"
 
+#include <optional>
+
 namespace warden {
 
 uint64_t LoadError::offset() const {
@@ -16,19 +18,25 @@ std::string LoadError::to_string() const {
 
 // One pass over the code when the module is good: the validator reads every function body, so
 // the decoder leaves their encoding to it (the validator fails on whatever the body scan would
-// have refused). When anything fails, the module is decoded again in full and validated again,
-// so the error is the spec's first one: the earliest decode error, else the validation error.
+// have refused). When anything fails, the module is decoded again in full, so the error is the
+// spec's first: the earliest decode error, else the validation error (which the first pass got
+// right: with no decode error, every body it read was well-formed).
 Result<Module, LoadError> load_module(std::span<const uint8_t> bytes, const Features& features) {
+  std::optional<ValidationError> invalid;
   if (auto decoded = decode_module(bytes, features, {.scan_function_bodies = false})) {
     Module module = std::move(decoded).value();
-    if (validate_module(module, features)) return module;
+    auto valid = validate_module(module, features);
+    if (valid) return module;
+    invalid = valid.take_error();
   }
   auto decoded = decode_module(bytes, features);
   if (!decoded) return Failure{LoadError{decoded.take_error()}};
+  if (invalid) return Failure{LoadError{std::move(*invalid)}};
+  // Not reached: the full decoder refuses everything the first one does.
   Module module = std::move(decoded).value();
   auto valid = validate_module(module, features);
   if (!valid) return Failure{LoadError{valid.take_error()}};
-  return module;  // not reached: the first attempt accepts every module this one does
+  return module;
 }
 
 }  // namespace warden

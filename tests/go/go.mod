@@ -1,0 +1,3 @@
+module warden.test/goguest
+
+go 1.21
