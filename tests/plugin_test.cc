@@ -398,6 +398,33 @@ TEST(Plugin, CompiledModulesAreSharedBetweenPluginsFromTheSameBytes) {
   EXPECT_NE(a->main_module(), c->main_module());
 }
 
+// Host applications create and call plugins on many threads: plugins from the same bytes share
+// one compiled module whose functions are compiled lazily, by whichever thread calls first.
+TEST(Plugin, PluginsOnManyThreadsShareOneCompiledModule) {
+  const auto bytes = plugin_bytes("count_vowels");
+  auto keep = make(bytes);  // keeps the shared module alive while the threads come and go
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  std::vector<const CompiledModule*> modules(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        auto p = Plugin::create(bytes);
+        if (!p) {
+          ++wrong;
+          continue;
+        }
+        modules[t] = (*p)->main_module();
+        auto out = (*p)->call("count_vowels", "aei");
+        if (!out || *out != R"({"count":3,"total":3,"vowels":"aeiouAEIOU"})") ++wrong;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong, 0);
+  for (const CompiledModule* m : modules) EXPECT_EQ(m, keep->main_module());
+}
+
 // ---- limits ----
 
 // A call of the hostile plugin fails with exactly `message` and `rc`, and the next call works.
