@@ -52,11 +52,21 @@ class ByteReader {
   // zero (unsigned) or a sign extension (signed). Errors: "integer representation too long" for
   // too many bytes, "integer too large" for bad unused bits.
   // Inline for the one-byte case (most LEBs in real code); longer ones go to read_leb.
-  [[nodiscard]] bool read_u32(uint32_t& out) { return read_short(out) || read_leb<uint32_t, 32, false>(out); }
-  [[nodiscard]] bool read_u64(uint64_t& out) { return read_short(out) || read_leb<uint64_t, 64, false>(out); }
-  [[nodiscard]] bool read_s32(int32_t& out) { return read_short(out) || read_leb<int32_t, 32, true>(out); }
-  [[nodiscard]] bool read_s33(int64_t& out) { return read_short(out) || read_leb<int64_t, 33, true>(out); }
-  [[nodiscard]] bool read_s64(int64_t& out) { return read_short(out) || read_leb<int64_t, 64, true>(out); }
+  [[nodiscard]] bool read_u32(uint32_t& out) {
+    return read_short(out) || read_leb<uint32_t, 32, false>(out);
+  }
+  [[nodiscard]] bool read_u64(uint64_t& out) {
+    return read_short(out) || read_leb<uint64_t, 64, false>(out);
+  }
+  [[nodiscard]] bool read_s32(int32_t& out) {
+    return read_short(out) || read_leb<int32_t, 32, true>(out);
+  }
+  [[nodiscard]] bool read_s33(int64_t& out) {
+    return read_short(out) || read_leb<int64_t, 33, true>(out);
+  }
+  [[nodiscard]] bool read_s64(int64_t& out) {
+    return read_short(out) || read_leb<int64_t, 64, true>(out);
+  }
 
   // A vector length or count: read_u32, then checked against `limit` ("implementation limit
   // exceeded"). Callers must not allocate `out` entries up front: a 5-byte count can claim far

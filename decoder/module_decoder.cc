@@ -649,8 +649,8 @@ bool ModuleDecoder::read_custom_section(ByteReader& r, SectionInfo& info) {
 
 }  // namespace
 
-Result<Module, DecodeError> decode_module(std::span<const uint8_t> bytes,
-                                          const Features& features, DecodeOptions options) {
+Result<Module, DecodeError> decode_module(std::span<const uint8_t> bytes, const Features& features,
+                                          DecodeOptions options) {
   return ModuleDecoder(bytes, features, options).run();
 }
 

@@ -12,8 +12,10 @@ using enum ValType;
 
 // One Engine per metering choice, shared by every plugin, so compiled modules can be shared too.
 std::shared_ptr<const Engine> shared_engine(bool fuel) {
-  static const auto metered = std::make_shared<const Engine>(EngineConfig{.features = {}, .fuel = true});
-  static const auto plain = std::make_shared<const Engine>(EngineConfig{.features = {}, .fuel = false});
+  static const auto metered =
+      std::make_shared<const Engine>(EngineConfig{.features = {}, .fuel = true});
+  static const auto plain =
+      std::make_shared<const Engine>(EngineConfig{.features = {}, .fuel = false});
   return fuel ? metered : plain;
 }
 
@@ -29,7 +31,8 @@ Result<std::shared_ptr<const CompiledModule>, PluginError> compile_shared(
       if (auto module = it->second.lock()) return module;
   }
   auto compiled = CompiledModule::compile(*engine, std::move(bytes));
-  if (!compiled) return Failure{PluginError{"invalid wasm module: " + compiled.error().to_string(), -1}};
+  if (!compiled)
+    return Failure{PluginError{"invalid wasm module: " + compiled.error().to_string(), -1}};
   std::lock_guard lock(mutex);
   for (auto it = cache.begin(); it != cache.end();)  // drop entries of freed modules
     it = it->second.expired() ? cache.erase(it) : std::next(it);
@@ -96,7 +99,8 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
   own.allowed_paths = manifest.allowed_paths;
   own.timeout_ms = manifest.timeout_ms;
   plugin->config_.insert(manifest.config.begin(), manifest.config.end());
-  if (manifest.wasm.empty()) return Failure{PluginError{"a plugin needs at least one wasm module", -1}};
+  if (manifest.wasm.empty())
+    return Failure{PluginError{"a plugin needs at least one wasm module", -1}};
   for (const auto& [host, guest] : manifest.allowed_paths) {
     const std::string dir = host.starts_with("ro:") ? host.substr(3) : host;
     std::error_code ec;
@@ -112,7 +116,8 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
     const WasmSource& source = manifest.wasm[i];
     for (size_t j = 0; j < i; ++j)
       if (manifest.wasm[j].module_name() == source.module_name())
-        return Failure{PluginError{"duplicate module name \"" + source.module_name() + "\" in the manifest", -1}};
+        return Failure{PluginError{
+            "duplicate module name \"" + source.module_name() + "\" in the manifest", -1}};
     auto bytes = load_source(source);
     if (!bytes) return Failure{PluginError{bytes.error().message, -1}};
     auto compiled = compile_shared(plugin->engine_, std::move(*bytes));
@@ -142,17 +147,23 @@ Result<void, PluginError> Plugin::check_imports() const {
       if (import.module == kEnvModule) {
         const KernelFunctionInfo* info = find_kernel_function(import.name);
         if (import.kind != ExternKind::Func)
-          return Failure{PluginError{"unknown import: " + where + ": extism:host/env exports only functions", -1}};
-        if (!info) return Failure{PluginError{"unknown import: " + where + " is not an Extism kernel function", -1}};
+          return Failure{PluginError{
+              "unknown import: " + where + ": extism:host/env exports only functions", -1}};
+        if (!info)
+          return Failure{
+              PluginError{"unknown import: " + where + " is not an Extism kernel function", -1}};
         const FuncType& type = module.types[import.func_type.value];
         if (!(type == info->type))
-          return Failure{PluginError{"incompatible import type for " + where + ": the plugin expects " +
-                                     type_text(type) + ", the kernel has " + type_text(info->type), -1}};
+          return Failure{PluginError{"incompatible import type for " + where +
+                                         ": the plugin expects " + type_text(type) +
+                                         ", the kernel has " + type_text(info->type),
+                                     -1}};
         continue;
       }
       if (import.module == wasi::kModule) {
         if (!options_.wasi)
-          return Failure{PluginError{"unknown import: " + where + " has not been defined (WASI is not enabled)", -1}};
+          return Failure{PluginError{
+              "unknown import: " + where + " has not been defined (WASI is not enabled)", -1}};
         continue;
       }
       bool found = false;
@@ -160,12 +171,14 @@ Result<void, PluginError> Plugin::check_imports() const {
       for (const PluginFunction& f : options_.functions) {
         if (f.module == import.module && f.name == import.name) {
           if (import.kind != ExternKind::Func || !(module.types[import.func_type.value] == f.type))
-            return Failure{PluginError{"incompatible import type for " + where + ": the host function is " +
-                                       type_text(f.type), -1}};
+            return Failure{PluginError{"incompatible import type for " + where +
+                                           ": the host function is " + type_text(f.type),
+                                       -1}};
           found = true;
         }
       }
-      if (!found) return Failure{PluginError{"unknown import: " + where + " has not been defined", -1}};
+      if (!found)
+        return Failure{PluginError{"unknown import: " + where + " has not been defined", -1}};
     }
   }
   return {};
@@ -308,7 +321,8 @@ Result<std::string_view, PluginError> Plugin::call(std::string_view function,
   if (options_.fuel) store.set_fuel(*options_.fuel);
   if (manifest_.timeout_ms) {
     store.set_deadline(std::chrono::milliseconds(*manifest_.timeout_ms));
-    kernel_->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(*manifest_.timeout_ms);
+    kernel_->deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(*manifest_.timeout_ms);
   }
   struct ClearDeadline {
     Store& store;
@@ -346,9 +360,11 @@ Result<std::string_view, PluginError> Plugin::call(std::string_view function,
   }
   const int32_t rc = result && !result->empty() ? result->front().as_i32() : 0;
   if (auto message = k.error_message()) return Failure{PluginError{*message, rc != 0 ? rc : -1}};
-  if (rc != 0) return Failure{PluginError{"Returned non-zero exit code: " + std::to_string(rc), rc}};
+  if (rc != 0)
+    return Failure{PluginError{"Returned non-zero exit code: " + std::to_string(rc), rc}};
   auto output = k.output();
-  if (!output) return Failure{PluginError{"output_set: bytes out of bounds of the kernel region", -1}};
+  if (!output)
+    return Failure{PluginError{"output_set: bytes out of bounds of the kernel region", -1}};
   output_ = std::move(*output);
   return std::string_view(output_);
 }

@@ -48,8 +48,8 @@ class CurrentPlugin {
   void* user_data_;
 };
 
-using PluginHostCallback =
-    std::function<HostResult(CurrentPlugin&, std::span<const Value> args, std::span<Value> results)>;
+using PluginHostCallback = std::function<HostResult(CurrentPlugin&, std::span<const Value> args,
+                                                    std::span<Value> results)>;
 
 // A host function offered to plugins, in `extism:host/user` unless another module is given.
 struct PluginFunction {
@@ -62,7 +62,7 @@ struct PluginFunction {
 
 struct PluginOptions {
   bool wasi = false;
-  bool wasi_stdio = false;  // forward the plugin's stdout/stderr (otherwise discarded)
+  bool wasi_stdio = false;       // forward the plugin's stdout/stderr (otherwise discarded)
   std::optional<uint64_t> fuel;  // per call
   LogLevel log_level = LogLevel::Off;
   LogSink log_sink;  // default: none (messages dropped)
@@ -101,7 +101,8 @@ class Plugin {
   ~Plugin();
 
   // Calls export `function` with `input`. The output stays valid until the next call.
-  Result<std::string_view, PluginError> call(std::string_view function, std::span<const uint8_t> input);
+  Result<std::string_view, PluginError> call(std::string_view function,
+                                             std::span<const uint8_t> input);
   Result<std::string_view, PluginError> call(std::string_view function, std::string_view input) {
     return call(function, {reinterpret_cast<const uint8_t*>(input.data()), input.size()});
   }

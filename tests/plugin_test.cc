@@ -71,7 +71,8 @@ PluginError err(Plugin& p, std::string_view function, std::string_view input = "
 TEST(Plugin, CountVowelsWithConfigAndVarsPersistingBetweenCalls) {
   auto m = manifest_of(plugin_bytes("count_vowels"));
   auto p = make(m);
-  EXPECT_EQ(ok(*p, "count_vowels", "Hello, World!"), R"({"count":3,"total":3,"vowels":"aeiouAEIOU"})");
+  EXPECT_EQ(ok(*p, "count_vowels", "Hello, World!"),
+            R"({"count":3,"total":3,"vowels":"aeiouAEIOU"})");
   EXPECT_EQ(ok(*p, "count_vowels", "aaa"), R"({"count":3,"total":6,"vowels":"aeiouAEIOU"})");
   p->update_config({{"vowels", "lo"}});
   EXPECT_EQ(ok(*p, "count_vowels", "Hello, World!"), R"({"count":5,"total":11,"vowels":"lo"})");
@@ -208,7 +209,7 @@ TEST(Plugin, StartGivesAFreshInstanceWithEmptyVariables) {
   EXPECT_EQ(ok(*p, "get_var"), "kept");
   EXPECT_EQ(ok(*p, "count"), "1");
   EXPECT_EQ(ok(*p, "_start"), "");
-  EXPECT_EQ(ok(*p, "count"), "1");  // fresh globals
+  EXPECT_EQ(ok(*p, "count"), "1");   // fresh globals
   EXPECT_EQ(ok(*p, "get_var"), "");  // empty variables
   EXPECT_EQ(ok(*p, "order"), "C");   // init ran again, once
 }
@@ -227,7 +228,8 @@ TEST(Plugin, WasiImportsWithoutWasiAreRefusedAtCreation) {
   auto p = Plugin::create(test_bytes("plugin_exit"));
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().message,
-            "unknown import: `wasi_snapshot_preview1::proc_exit` has not been defined (WASI is not enabled)");
+            "unknown import: `wasi_snapshot_preview1::proc_exit` has not been defined (WASI is not "
+            "enabled)");
 }
 
 TEST(Plugin, UnknownKernelImportIsRefusedNamingIt) {
@@ -253,19 +255,21 @@ TEST(Plugin, InvalidWasmIsRefusedWithTheDecodeError) {
 TEST(Plugin, HostFunctionReadsAHandleAndReturnsANewOne) {
   PluginOptions options;
   int calls = 0;
-  options.functions.push_back(PluginFunction{
-      .name = "reverse",
-      .type = FuncType{{ValType::I64}, {ValType::I64}},
-      .callback = [&calls](CurrentPlugin& plugin, std::span<const Value> args, std::span<Value> results) -> HostResult {
-        ++calls;
-        if (*static_cast<int*>(plugin.user_data()) != 7) return CurrentPlugin::fail("wrong user data");
-        std::string text(plugin.text(args[0].bits));
-        if (text == "fail") return CurrentPlugin::fail("the host refused: fail");
-        std::reverse(text.begin(), text.end());
-        results[0] = Value::i64(static_cast<int64_t>(plugin.alloc_copy(text)));
-        return {};
-      },
-      .user_data = std::make_shared<int>(7)});
+  options.functions.push_back(
+      PluginFunction{.name = "reverse",
+                     .type = FuncType{{ValType::I64}, {ValType::I64}},
+                     .callback = [&calls](CurrentPlugin& plugin, std::span<const Value> args,
+                                          std::span<Value> results) -> HostResult {
+                       ++calls;
+                       if (*static_cast<int*>(plugin.user_data()) != 7)
+                         return CurrentPlugin::fail("wrong user data");
+                       std::string text(plugin.text(args[0].bits));
+                       if (text == "fail") return CurrentPlugin::fail("the host refused: fail");
+                       std::reverse(text.begin(), text.end());
+                       results[0] = Value::i64(static_cast<int64_t>(plugin.alloc_copy(text)));
+                       return {};
+                     },
+                     .user_data = std::make_shared<int>(7)});
   auto p = make(test_bytes("plugin_host_fn"), options);
   EXPECT_EQ(ok(*p, "run", "warden"), "nedraw");
   auto e = err(*p, "run", "fail");
@@ -291,7 +295,8 @@ TEST(Manifest, DefaultsAndEveryField) {
   EXPECT_FALSE(m->allowed_hosts);
   EXPECT_TRUE(m->allowed_paths.empty());
   EXPECT_FALSE(m->timeout_ms);
-  auto full = parse_manifest(R"({"wasm":[{"data":"AGFzbQEAAAA=","name":"lib"},{"url":"http://x/y.wasm","headers":{"a":"b"},"method":"POST"}],
+  auto full = parse_manifest(
+      R"({"wasm":[{"data":"AGFzbQEAAAA=","name":"lib"},{"url":"http://x/y.wasm","headers":{"a":"b"},"method":"POST"}],
     "memory":{"max_pages":17,"max_http_response_bytes":100,"max_var_bytes":0},
     "config":{"k":"v"},"allowed_hosts":["*.example.com"],"allowed_paths":{"ro:/tmp":"/data"},"timeout_ms":250})");
   ASSERT_TRUE(full) << full.error().message;
@@ -311,9 +316,10 @@ TEST(Manifest, DefaultsAndEveryField) {
 TEST(Manifest, UnknownFieldsAndBadTypesAreRefused) {
   auto e1 = parse_manifest(R"({"wasm":[{"path":"a"}],"memroy":{}})");
   ASSERT_FALSE(e1);
-  EXPECT_EQ(e1.error().message,
-            "manifest: unknown field \"memroy\" in the top-level object (expected one of: wasm, memory, "
-            "config, allowed_hosts, allowed_paths, timeout_ms)");
+  EXPECT_EQ(
+      e1.error().message,
+      "manifest: unknown field \"memroy\" in the top-level object (expected one of: wasm, memory, "
+      "config, allowed_hosts, allowed_paths, timeout_ms)");
   auto e2 = parse_manifest(R"({"wasm":[{"path":"a","sha":"x"}]})");
   ASSERT_FALSE(e2);
   EXPECT_EQ(e2.error().message,
@@ -428,7 +434,8 @@ TEST(Plugin, PluginsOnManyThreadsShareOneCompiledModule) {
 // ---- limits ----
 
 // A call of the hostile plugin fails with exactly `message` and `rc`, and the next call works.
-void expect_stopped_then_recovers(Plugin& p, std::string_view function, const std::string& message, int32_t rc) {
+void expect_stopped_then_recovers(Plugin& p, std::string_view function, const std::string& message,
+                                  int32_t rc) {
   auto e = err(p, function);
   EXPECT_EQ(e.message, message) << function;
   EXPECT_EQ(e.rc, rc) << function;
@@ -524,9 +531,9 @@ TEST(Limits, BudgetIsSharedByPluginMemoryAndKernelRegionOverTheInstanceLifetime)
   m.max_pages = 5;
   auto p = make(m);
   // The input's length is the number of pages to grow. 1 kernel page holds the input.
-  EXPECT_EQ(ok(*p, "grow", "xxx"), "ok");   // 1 (kernel) + 3 = 4 of 5
+  EXPECT_EQ(ok(*p, "grow", "xxx"), "ok");           // 1 (kernel) + 3 = 4 of 5
   EXPECT_EQ(err(*p, "grow", "xx").message, "oom");  // 4 + 2 > 5
-  EXPECT_EQ(ok(*p, "grow", "x"), "ok");     // 4 + 1 = 5
+  EXPECT_EQ(ok(*p, "grow", "x"), "ok");             // 4 + 1 = 5
   EXPECT_EQ(err(*p, "grow", "x").message, "oom");
 }
 
@@ -573,14 +580,17 @@ TEST(Limits, LogMessagesAreEscapedAndCappedPerCall) {
   options.log_level = LogLevel::Info;
   options.max_log_bytes_per_call = 10000;
   std::vector<std::pair<LogLevel, std::string>> lines;
-  options.log_sink = [&](LogLevel level, std::string_view message) { lines.emplace_back(level, message); };
+  options.log_sink = [&](LogLevel level, std::string_view message) {
+    lines.emplace_back(level, message);
+  };
   auto p = make(plugin_bytes("hostile"), options);
   EXPECT_EQ(ok(*p, "log_spam"), "done");
   // 29-byte messages: 344 fit in 10000 bytes, then one notice.
   ASSERT_EQ(lines.size(), 345u);
   EXPECT_EQ(lines[0].second, "spam \\x1b[31mred\\x1b[0m\\nforged line");
   EXPECT_EQ(lines.back().first, LogLevel::Warn);
-  EXPECT_EQ(lines.back().second, "plugin log output over 10000 bytes in this call; further messages dropped");
+  EXPECT_EQ(lines.back().second,
+            "plugin log output over 10000 bytes in this call; further messages dropped");
   lines.clear();
   EXPECT_EQ(ok(*p, "log_spam"), "done");  // the cap is per call
   EXPECT_EQ(lines.size(), 345u);
@@ -603,8 +613,10 @@ TEST(Limits, LogLevelFilters) {
 
 struct Http : ::testing::Test {
   testing::HttpTestServer server;
-  std::unique_ptr<Plugin> plugin(std::optional<std::vector<std::string>> hosts, uint64_t max_bytes = 50 << 20,
-                                 std::optional<uint64_t> timeout = std::nullopt, bool headers = false) {
+  std::unique_ptr<Plugin> plugin(std::optional<std::vector<std::string>> hosts,
+                                 uint64_t max_bytes = 50 << 20,
+                                 std::optional<uint64_t> timeout = std::nullopt,
+                                 bool headers = false) {
     Manifest m = manifest_of(plugin_bytes("http_fetcher"));
     m.allowed_hosts = std::move(hosts);
     m.max_http_response_bytes = max_bytes;
@@ -623,8 +635,10 @@ TEST_F(Http, AllowedHostGetsTheResponse) {
 }
 
 TEST_F(Http, NoAllowedHostsDeniesEverything) {
-  for (auto hosts : {std::optional<std::vector<std::string>>{}, std::optional<std::vector<std::string>>{std::vector<std::string>{}},
-                     std::optional<std::vector<std::string>>{std::vector<std::string>{"example.com", "127.0.0.2"}}}) {
+  for (auto hosts : {std::optional<std::vector<std::string>>{},
+                     std::optional<std::vector<std::string>>{std::vector<std::string>{}},
+                     std::optional<std::vector<std::string>>{
+                         std::vector<std::string>{"example.com", "127.0.0.2"}}}) {
     auto p = plugin(hosts);
     auto e = err(*p, "fetch", server.url("/hello"));
     EXPECT_EQ(e.message, "HTTP request to " + server.url("/hello") + " is not allowed");
@@ -635,7 +649,8 @@ TEST_F(Http, NoAllowedHostsDeniesEverything) {
 
 TEST_F(Http, RedirectsAreFollowedOnlyToAllowedHosts) {
   auto p = plugin(std::vector<std::string>{"127.0.0.1"});
-  EXPECT_EQ(ok(*p, "fetch", server.url("/redirect?to=" + server.url("/hello"))), "200\nhello from the test server");
+  EXPECT_EQ(ok(*p, "fetch", server.url("/redirect?to=" + server.url("/hello"))),
+            "200\nhello from the test server");
   const std::string outside = "http://localhost:" + std::to_string(server.port()) + "/hello";
   auto e = err(*p, "fetch", server.url("/redirect?to=" + outside));
   EXPECT_EQ(e.message, "HTTP request to " + outside + " is not allowed");

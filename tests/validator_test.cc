@@ -224,10 +224,10 @@ TEST(Validator, DeepNestingUsesNoRecursion) {
 TEST(LoadModule, MalformedBodiesGiveTheDecodersErrorThoughOnlyTheValidatorReadsThem) {
   const Bytes cases[] = {
       module_with_body(B("\x00\x02\x40\x05\x0b\x0b")),  // block, else: else without if
-      module_with_body(B("\x00\x05\x0b")),                // else in the function's own frame
-      module_with_body(B("\x00\x0b\x01")),                // a nop after the final end
-      module_with_body(B("\x00\x01")),                     // no final end
-      module_with_body(B("\x00\x6a\xff\x0b")),            // invalid i32.add, then an illegal opcode
+      module_with_body(B("\x00\x05\x0b")),              // else in the function's own frame
+      module_with_body(B("\x00\x0b\x01")),              // a nop after the final end
+      module_with_body(B("\x00\x01")),                  // no final end
+      module_with_body(B("\x00\x6a\xff\x0b")),          // invalid i32.add, then an illegal opcode
   };
   for (const Bytes& bytes : cases) {
     auto decoded = decode_module(bytes);
@@ -245,7 +245,8 @@ TEST(LoadModule, AnInvalidModuleGivesTheValidatorsError) {
   ASSERT_FALSE(loaded.ok());
   EXPECT_FALSE(loaded.error().malformed());
   EXPECT_EQ(loaded.error().offset(), 23u);
-  EXPECT_TRUE(loaded.error().message().starts_with("type mismatch: i32.add")) << loaded.error().message();
+  EXPECT_TRUE(loaded.error().message().starts_with("type mismatch: i32.add"))
+      << loaded.error().message();
 }
 
 }  // namespace

@@ -887,7 +887,6 @@ namespace fs = std::filesystem;
 
 // The plugin-level tests use the same tree as the resolver tests above.
 struct Wasi : ::testing::Test, Tree {
-
   std::unique_ptr<Plugin> plugin(bool read_only = false,
                                  std::optional<uint64_t> timeout = std::nullopt,
                                  std::string file = "file_reader") {
@@ -965,7 +964,8 @@ TEST_F(Wasi, ReadOnlyMountRefusesWrites) {
 
 TEST_F(Wasi, ListsADirectory) {
   auto p = plugin();
-  EXPECT_EQ(ok(*p, "list_dir", "/data"), "a.txt\ndotdot\nescape\netc\ninside\nloop\nnew_out\noutdir\nsub\n");
+  EXPECT_EQ(ok(*p, "list_dir", "/data"),
+            "a.txt\ndotdot\nescape\netc\ninside\nloop\nnew_out\noutdir\nsub\n");
   EXPECT_EQ(ok(*p, "list_dir", "/data/sub"), "deeper\nup_inside\n");
   EXPECT_EQ(err(*p, "list_dir", "/data/outdir"),
             "cannot list /data/outdir: Operation not permitted");
@@ -1006,18 +1006,19 @@ TEST_F(Wasi, GoGuestReadsOnAReadOnlyMount) {
       "read /data/escape\n"
       "write /data/new.txt x\n"
       "print to the discarded stdout\n";
-  EXPECT_EQ(ok(*p, "_start", commands),
-            "alpha mid zeta\n"
-            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\n"  // SHA-256("hello")
-            "0 0\n"  // no arguments, no environment
-            "ok\n"
-            "true\n"
-            "hello file\n"
-            "hello file\n"
-            "deeper,up_inside\n"
-            "error: open /data/escape: Operation not permitted\n"  // Go's EPERM text
-            "error: open /data/new.txt: Operation not permitted\n"
-            "printed");
+  EXPECT_EQ(
+      ok(*p, "_start", commands),
+      "alpha mid zeta\n"
+      "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\n"  // SHA-256("hello")
+      "0 0\n"  // no arguments, no environment
+      "ok\n"
+      "true\n"
+      "hello file\n"
+      "hello file\n"
+      "deeper,up_inside\n"
+      "error: open /data/escape: Operation not permitted\n"  // Go's EPERM text
+      "error: open /data/new.txt: Operation not permitted\n"
+      "printed");
   EXPECT_FALSE(fs::exists(mount / "new.txt"));
 }
 

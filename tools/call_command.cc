@@ -117,7 +117,8 @@ int call_command(const std::vector<std::string>& args) {
         host = rest.substr(0, colon);
         guest = rest.substr(colon + 1);
       }
-      if (host.empty() || guest.empty()) return usage_error("call", "--allow-path needs [ro:]HOST[:GUEST]");
+      if (host.empty() || guest.empty())
+        return usage_error("call", "--allow-path needs [ro:]HOST[:GUEST]");
       paths.emplace_back((ro ? "ro:" : "") + host, guest);
     } else if (a == "--allow-host") {
       if (!value(v)) return usage_error("call", "--allow-host needs a host glob");
@@ -144,7 +145,8 @@ int call_command(const std::vector<std::string>& args) {
         const auto object = nlohmann::json::parse(v);
         if (!object.is_object()) return usage_error("call", "--set-config needs a JSON object");
         for (const auto& [key, val] : object.items()) {
-          if (!val.is_string()) return usage_error("call", "--set-config: value of \"" + key + "\" is not a string");
+          if (!val.is_string())
+            return usage_error("call", "--set-config: value of \"" + key + "\" is not a string");
           config[key] = val.get<std::string>();
         }
       } catch (const nlohmann::json::exception& e) {
@@ -155,10 +157,13 @@ int call_command(const std::vector<std::string>& args) {
     } else if (a == "--log-level") {
       if (!value(v)) return usage_error("call", "--log-level needs a level");
       auto level = parse_log_level(v);
-      if (!level) return usage_error("call", "unknown log level '" + v + "' (trace, debug, info, warn, error, off)");
+      if (!level)
+        return usage_error("call",
+                           "unknown log level '" + v + "' (trace, debug, info, warn, error, off)");
       options.log_level = *level;
     } else if (a == "--link") {
-      if (!value(v) || v.find('=') == std::string::npos) return usage_error("call", "--link needs NAME=PATH");
+      if (!value(v) || v.find('=') == std::string::npos)
+        return usage_error("call", "--link needs NAME=PATH");
       links.emplace_back(v.substr(0, v.find('=')), v.substr(v.find('=') + 1));
     } else if (a == "--fuel") {
       std::optional<uint64_t> n;
@@ -198,7 +203,8 @@ int call_command(const std::vector<std::string>& args) {
   }
   if (any_host_flag) {
     if (!manifest.allowed_hosts) manifest.allowed_hosts.emplace();
-    manifest.allowed_hosts->insert(manifest.allowed_hosts->end(), allowed_hosts.begin(), allowed_hosts.end());
+    manifest.allowed_hosts->insert(manifest.allowed_hosts->end(), allowed_hosts.begin(),
+                                   allowed_hosts.end());
   }
   for (auto& p : paths) manifest.allowed_paths.push_back(p);
   if (!manifest.allowed_paths.empty() && !options.wasi)
@@ -212,7 +218,8 @@ int call_command(const std::vector<std::string>& args) {
     fmt::print(stderr, "[{}] {}\n", log_level_name(level), message);
   };
 
-  if (read_stdin) input.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  if (read_stdin)
+    input.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 
   auto plugin = Plugin::create(manifest, std::move(options));
   if (!plugin) return fail(plugin.error().message);
