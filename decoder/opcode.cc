@@ -7,7 +7,6 @@
 namespace warden {
 namespace {
 
-constexpr uint16_t kNone = detail::kNoOpcode;
 constexpr size_t kFcTableSize = 32;
 constexpr size_t kFdTableSize = 256;
 
@@ -42,22 +41,20 @@ constexpr bool mem_bytes_only_on_memory_accesses() {
 static_assert(mem_bytes_only_on_memory_accesses(),
               "mem_bytes must be set exactly on MemArg/MemArgLane rows");
 
-static_assert(detail::kOpcodeOfByte[0xFC] == kNone && detail::kOpcodeOfByte[0xFD] == kNone,
+static_assert(detail::kOpcodeOfByte[0xFC] == detail::kNoOpcode &&
+                  detail::kOpcodeOfByte[0xFD] == detail::kNoOpcode,
               "prefix bytes must not decode as opcodes");
 constexpr auto kPrefixFc = detail::make_opcode_table<kFcTableSize>(0xFC);
 constexpr auto kPrefixFd = detail::make_opcode_table<kFdTableSize>(0xFD);
-
-std::optional<Opcode> from_table(uint16_t entry) {
-  if (entry == kNone) return std::nullopt;
-  return Opcode(entry);
-}
 
 }  // namespace
 
 std::optional<Opcode> opcode_from_prefixed(uint8_t prefix, uint32_t code) {
   if (prefix == 0) return code <= 0xFF ? opcode_from_byte(uint8_t(code)) : std::nullopt;
-  if (prefix == 0xFC) return code < kFcTableSize ? from_table(kPrefixFc[code]) : std::nullopt;
-  if (prefix == 0xFD) return code < kFdTableSize ? from_table(kPrefixFd[code]) : std::nullopt;
+  if (prefix == 0xFC)
+    return code < kFcTableSize ? detail::opcode_of_entry(kPrefixFc[code]) : std::nullopt;
+  if (prefix == 0xFD)
+    return code < kFdTableSize ? detail::opcode_of_entry(kPrefixFd[code]) : std::nullopt;
   return std::nullopt;
 }
 

@@ -102,13 +102,15 @@ constexpr std::array<uint16_t, N> make_opcode_table(uint8_t prefix) {
 }
 // Unprefixed bytes, here so that the decoder's hottest lookup inlines.
 inline constexpr auto kOpcodeOfByte = make_opcode_table<256>(0);
+inline std::optional<Opcode> opcode_of_entry(uint16_t entry) {
+  if (entry == kNoOpcode) return std::nullopt;
+  return Opcode(entry);
+}
 }  // namespace detail
 
 // Byte(s) -> opcode; nullopt for codes that are not instructions (an "illegal opcode").
 inline std::optional<Opcode> opcode_from_byte(uint8_t byte) {
-  const uint16_t entry = detail::kOpcodeOfByte[byte];  // prefix bytes have no entry
-  if (entry == detail::kNoOpcode) return std::nullopt;
-  return Opcode(entry);
+  return detail::opcode_of_entry(detail::kOpcodeOfByte[byte]);  // prefix bytes have no entry
 }
 std::optional<Opcode> opcode_from_prefixed(uint8_t prefix, uint32_t code);
 // Text -> opcode ("i32.add"); for typed select this yields the untyped Select.

@@ -22,21 +22,20 @@ std::string LoadError::to_string() const {
 // spec's first: the earliest decode error, else the validation error (which the first pass got
 // right: with no decode error, every body it read was well-formed).
 Result<Module, LoadError> load_module(std::span<const uint8_t> bytes, const Features& features) {
+  auto decoded = decode_module(bytes, features, {.scan_function_bodies = false});
   std::optional<ValidationError> invalid;
-  if (auto decoded = decode_module(bytes, features, {.scan_function_bodies = false})) {
+  if (decoded) {
     Module module = std::move(decoded).value();
     auto valid = validate_module(module, features);
     if (valid) return module;
     invalid = valid.take_error();
   }
-  auto decoded = decode_module(bytes, features);
-  if (!decoded) return Failure{LoadError{decoded.take_error()}};
-  if (invalid) return Failure{LoadError{std::move(*invalid)}};
-  // Not reached: the full decoder refuses everything the first one does.
-  Module module = std::move(decoded).value();
-  auto valid = validate_module(module, features);
-  if (!valid) return Failure{LoadError{valid.take_error()}};
-  return module;
+  auto full = decode_module(bytes, features);
+  if (!full) return Failure{LoadError{full.take_error()}};
+  // The full decoder refuses everything the first one does, so `invalid` is set here; the
+  // fallback keeps a broken invariant from becoming a crash.
+  if (!invalid) return Failure{LoadError{decoded.take_error()}};
+  return Failure{LoadError{std::move(*invalid)}};
 }
 
 }  // namespace warden
