@@ -100,16 +100,22 @@ class FunctionCompiler {
     const size_t first = stack_.size() - n;
     for (uint32_t i = 0; i < n; ++i) copy(dst + i, stack_[first + i], at);
   }
+  // Records the instruction that just wrote the top of the stack (its destination operand is at
+  // `cell`/`half`), so that a consumer can retarget or fuse it. The record names the slot and the
+  // stack depth it wrote: an instruction that pops without emitting code (drop, or a branch's
+  // bookkeeping) leaves the record behind, and it must not then apply to the entry below.
   void set_producer(uint32_t cell, int half) {
     producer_valid_ = true;
     producer_op_ = Opcode::Nop;
     producer_cell_ = cell;
     producer_half_ = half;
     producer_end_ = here();
+    producer_slot_ = code_[cell].u32[half];
+    producer_depth_ = stack_.size();
   }
   bool producer_is_top() const {
-    return producer_valid_ && producer_end_ == here() && !stack_.empty() &&
-           stack_.back() == home(stack_.size() - 1);
+    return producer_valid_ && producer_end_ == here() && stack_.size() == producer_depth_ &&
+           stack_.back() == producer_slot_ && producer_slot_ == home(stack_.size() - 1);
   }
 
   // ---- fuel ----
@@ -199,6 +205,8 @@ class FunctionCompiler {
   uint32_t producer_cell_ = 0;
   int producer_half_ = 0;
   uint32_t producer_end_ = 0;
+  uint32_t producer_slot_ = 0;   // the slot it wrote
+  size_t producer_depth_ = 0;    // the stack height just after it
   Opcode producer_op_ = Opcode::Nop;  // for numeric producers: the opcode (fusion)
   uint32_t producer_start_ = 0;       // ... and its handler cell
   uint32_t skip_depth_ = 0;           // nesting inside unreachable code
