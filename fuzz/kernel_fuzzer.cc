@@ -34,8 +34,7 @@ struct Reader {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Engine engine;
   Store store(engine);
-  MemoryBudget budget;
-  budget.pages_left = 64;  // 4 MiB of kernel region at most
+  MemoryBudget budget = MemoryBudget::of_pages(64);  // 4 MiB of kernel region at most
   Kernel kernel(&budget);
   kernel.config["key"] = "value";
   kernel.limits.max_var_bytes = 4096;

@@ -56,8 +56,13 @@ HostResult set_handle(Results r, Result<uint64_t, ExecError> h) {
 uint64_t u64(const Value& v) { return v.bits; }
 
 void log_message(Kernel& k, LogLevel level, uint64_t handle) {
-  const std::string message(k.region.block_text(handle));
-  k.region.free(handle);  // the host frees the message
+  // The message is read in place (a 200 MB message costs no second copy), then freed.
+  struct FreeAfter {
+    Kernel& k;
+    uint64_t handle;
+    ~FreeAfter() { k.free_block(handle); }  // the host frees the message
+  } free_after{k, handle};
+  const std::string_view message = k.region.block_text(handle);
   if (k.log_level == LogLevel::Off || level < k.log_level || !k.log_sink) return;
   if (k.log_capped) return;
   if (k.logged_bytes + message.size() > k.limits.max_log_bytes_per_call) {
@@ -81,9 +86,7 @@ HostResult fn_alloc(Kernel& k, CallContext&, Args a, Results r) {
   return {};
 }
 HostResult fn_free(Kernel& k, CallContext&, Args a, Results) {
-  const uint64_t h = u64(a[0]);
-  if (h != 0 && h == k.input_handle) k.input_handle = k.input_length = 0;
-  k.region.free(h);
+  k.free_block(u64(a[0]));
   return {};
 }
 HostResult fn_length(Kernel& k, CallContext&, Args a, Results r) {
@@ -151,13 +154,13 @@ HostResult fn_error_get(Kernel& k, CallContext&, Args, Results r) {
 }
 HostResult fn_config_get(Kernel& k, CallContext&, Args a, Results r) {
   const std::string key(k.region.block_text(u64(a[0])));
-  k.region.free(u64(a[0]));
+  k.free_block(u64(a[0]));
   auto it = k.config.find(key);
   return set_handle(r, copy_out(k, it == k.config.end() ? std::string_view{} : it->second));
 }
 HostResult fn_var_get(Kernel& k, CallContext&, Args a, Results r) {
   const std::string key(k.region.block_text(u64(a[0])));
-  k.region.free(u64(a[0]));
+  k.free_block(u64(a[0]));
   auto it = k.vars.find(key);
   return set_handle(r, copy_out(k, it == k.vars.end() ? std::string_view{} : it->second));
 }
@@ -300,10 +303,16 @@ std::optional<std::string> Kernel::error_message() const {
   return std::string(region.block_text(error_handle));
 }
 
-std::optional<std::string> Kernel::output() const {
-  if (output_length == 0) return std::string();
+std::optional<std::string_view> Kernel::output() const {
+  if (output_length == 0) return std::string_view();
   if (!region.in_bounds(output_handle, output_length)) return std::nullopt;
-  return std::string(reinterpret_cast<const char*>(region.at(output_handle)), output_length);
+  return region.text(output_handle, output_length);
+}
+
+void Kernel::free_block(uint64_t handle) {
+  if (handle == 0) return;
+  if (handle == input_handle && region.length(handle) != 0) input_handle = input_length = 0;
+  region.free(handle);
 }
 
 void define_kernel(Linker& linker, Kernel& kernel, bool metered) {

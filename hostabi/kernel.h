@@ -51,8 +51,12 @@ class Kernel {
 
   // What the call left behind.
   std::optional<std::string> error_message() const;  // set by error_set
-  // The output bytes [output_handle, +output_length); nullopt when they are out of bounds.
-  std::optional<std::string> output() const;
+  // The output bytes [output_handle, +output_length), in place in the region (valid until the
+  // next call); nullopt when they are out of bounds.
+  std::optional<std::string_view> output() const;
+  // Frees a block for every caller (free, and the imports that consume their argument block),
+  // keeping the input's bookkeeping: a freed input is no longer readable by input_load_*.
+  void free_block(uint64_t handle);
 
   KernelRegion region;
   uint64_t input_handle = 0, input_length = 0;

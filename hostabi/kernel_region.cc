@@ -1,41 +1,49 @@
 #include "hostabi/kernel_region.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace warden::extism {
 
 uint64_t KernelRegion::alloc(uint64_t n) {
-  if (n == 0 || n > kMaxBytes) return 0;
+  if (n == 0 || n > kMaxBytes || live_.size() >= kMaxLiveBlocks) return 0;
   const uint64_t size = (n + 7) & ~uint64_t{7};
+  uint64_t offset;
   // Best fit among freed blocks; split off what is left.
   if (auto fit = free_by_size_.lower_bound(size); fit != free_by_size_.end()) {
-    const uint64_t offset = fit->second, free_size = fit->first;
+    if (!charge_for(used_, live_.size() + 1)) return 0;
+    offset = fit->second;
+    const uint64_t free_size = fit->first;
     remove_free(free_by_offset_.find(offset));
     if (free_size > size) add_free(offset + size, free_size - size);
-    live_[offset] = Block{size, n};
-    std::memset(at(offset), 0, n);
-    return offset;
+  } else {
+    if (used_ + size > kMaxBytes || !charge_for(used_ + size, live_.size() + 1)) return 0;
+    if (used_ + size > bytes_.size() && !grow_to(used_ + size)) return 0;
+    offset = used_;
+    used_ += size;
   }
-  if (used_ + size > kMaxBytes) return 0;
-  if (used_ + size > bytes_.size() && !grow_to(used_ + size)) return 0;
-  const uint64_t offset = used_;
-  used_ += size;
   live_[offset] = Block{size, n};
-  std::memset(at(offset), 0, n);
+  // The whole block, padding included: a load_u64 at its last byte must not see an old call's.
+  bytes_.clear(offset, size);
   return offset;
 }
 
-bool KernelRegion::grow_to(uint64_t bytes) {
-  const uint64_t pages = (bytes + kPageSize - 1) / kPageSize;
-  const uint64_t have = bytes_.size() / kPageSize;
-  if (budget_ && !budget_->take(pages - have)) return false;
-  try {
-    bytes_.resize(pages * kPageSize);
-  } catch (const std::bad_alloc&) {
-    if (budget_) budget_->pages_left += pages - have;
-    return false;
-  }
+// The budget pays, in whole pages and for the instance's lifetime, for the region's used bytes
+// plus the bookkeeping of its live blocks (as the reference's in-memory block headers would).
+bool KernelRegion::charge_for(uint64_t used_bytes, size_t live_blocks) {
+  const uint64_t need = used_bytes + live_blocks * kBlockBookkeeping;
+  const uint64_t pages = (need + kPageSize - 1) / kPageSize;
+  if (pages <= charged_pages_) return true;
+  if (budget_ && !budget_->take((pages - charged_pages_) * kPageSize)) return false;
+  charged_pages_ = pages;
   return true;
+}
+
+bool KernelRegion::grow_to(uint64_t bytes) {
+  const uint64_t size = (bytes + kPageSize - 1) / kPageSize * kPageSize;
+  // Geometric capacity (address space only: ByteBuffer commits what is used).
+  const uint64_t capacity = std::min(std::max(size, bytes_.capacity() * 2), kMaxBytes);
+  return bytes_.grow(size, capacity) || bytes_.grow(size, 0);
 }
 
 void KernelRegion::free(uint64_t handle) {
@@ -88,8 +96,13 @@ uint64_t KernelRegion::length(uint64_t handle) const {
 }
 
 uint64_t KernelRegion::alloc_copy(std::span<const uint8_t> bytes) {
+  // The source may be a view into this region (a host function copying a block): the
+  // allocation can move the region, so such a source is found again by its offset afterwards.
+  const uint8_t* base = bytes_.data();
+  const bool inside = base && bytes.data() >= base && bytes.data() < base + bytes_.size();
+  const uint64_t source = inside ? static_cast<uint64_t>(bytes.data() - base) : 0;
   const uint64_t h = alloc(bytes.size());
-  if (h) std::memcpy(at(h), bytes.data(), bytes.size());
+  if (h) std::memmove(at(h), inside ? at(source) : bytes.data(), bytes.size());
   return h;
 }
 

@@ -192,7 +192,7 @@ Result<void, PluginError> Plugin::instantiate() {
   }
   store_.reset();
   budget_ = std::make_unique<MemoryBudget>();
-  if (manifest_.max_pages) budget_->pages_left = *manifest_.max_pages;
+  if (manifest_.max_pages) *budget_ = MemoryBudget::of_pages(*manifest_.max_pages);
   kernel_ = std::make_unique<Kernel>(budget_.get());
   Kernel& k = *kernel_;
   k.config = config_;
@@ -233,6 +233,7 @@ Result<void, PluginError> Plugin::instantiate() {
   }
 
   store_ = std::make_unique<Store>(*engine_);
+  store_->set_budget(budget_.get());
   {
     std::lock_guard lock(cancel_target_->mutex);
     cancel_target_->store = store_.get();
@@ -254,13 +255,16 @@ Result<void, PluginError> Plugin::start_instance() {
   for (const Module& m : modules_) {
     auto instance = store_->instantiate(m.compiled, *linker_);
     if (!instance) return fail(instance.error());
-    for (Memory* memory : (*instance)->memories) memory->budget = budget_.get();
     if (m.name == "main") {
       instance_ = *instance;
     } else {
       linker_->define_instance(m.name, **instance);
     }
   }
+  // As in the reference, the initial memories (and here tables) were charged against the whole
+  // budget; it is refilled, and from now on every growth is charged for the instance's lifetime.
+  budget_->used = 0;
+  budget_->exhausted = false;
   // Initialisation, once per instance, as the reference does it.
   auto run_if = [&](std::string_view name, std::initializer_list<ValType> results,
                     std::span<const Value> args) -> Result<bool, ExecError> {
@@ -307,7 +311,6 @@ PluginError Plugin::error_from(const ExecError& e) const {
 
 Result<std::string_view, PluginError> Plugin::call(std::string_view function,
                                                    std::span<const uint8_t> input) {
-  output_.clear();
   fuel_used_ = 0;
   if (!function_exists(function))
     return Failure{PluginError{"Function not found: " + std::string(function), -1}};
@@ -365,8 +368,7 @@ Result<std::string_view, PluginError> Plugin::call(std::string_view function,
   auto output = k.output();
   if (!output)
     return Failure{PluginError{"output_set: bytes out of bounds of the kernel region", -1}};
-  output_ = std::move(*output);
-  return std::string_view(output_);
+  return *output;
 }
 
 bool Plugin::function_exists(std::string_view function) const {

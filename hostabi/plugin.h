@@ -35,7 +35,7 @@ class CurrentPlugin {
   // A new block (0 when n == 0 or the region is out of room).
   uint64_t alloc(uint64_t n) { return kernel_.region.alloc(n); }
   uint64_t alloc_copy(std::string_view bytes) { return kernel_.region.alloc_copy(bytes); }
-  void free(uint64_t handle) { kernel_.region.free(handle); }
+  void free(uint64_t handle) { kernel_.free_block(handle); }
   Memory* plugin_memory() { return context_.memory(); }
   void* user_data() const { return user_data_; }
 
@@ -147,7 +147,6 @@ class Plugin {
   Instance* instance_ = nullptr;
   bool needs_fresh_instance_ = false;  // after `_start`, or a failed start
   std::map<std::string, std::string, std::less<>> config_;
-  std::string output_;
   uint64_t fuel_used_ = 0;
   std::shared_ptr<CancelHandle::Target> cancel_target_ = std::make_shared<CancelHandle::Target>();
 };

@@ -68,18 +68,61 @@ TEST(KernelRegion, BoundsRejectWrapAroundAndTheReservedHead) {
 }
 
 TEST(KernelRegion, GrowthIsChargedToTheBudgetInPages) {
-  MemoryBudget budget;
-  budget.pages_left = 2;
+  MemoryBudget budget = MemoryBudget::of_pages(2);
   KernelRegion r(&budget);
-  EXPECT_NE(r.alloc(60000), 0u);   // 1 page
-  EXPECT_EQ(budget.pages_left, 1u);
-  EXPECT_NE(r.alloc(60000), 0u);   // crosses into page 2
-  EXPECT_EQ(budget.pages_left, 0u);
-  EXPECT_EQ(r.alloc(60000), 0u);   // a third page: refused
+  EXPECT_NE(r.alloc(60000), 0u);  // 1 page (bytes and bookkeeping)
+  EXPECT_EQ(budget.used, 65536u);
+  EXPECT_NE(r.alloc(60000), 0u);  // crosses into page 2
+  EXPECT_EQ(budget.used, 2 * 65536u);
+  EXPECT_EQ(r.alloc(60000), 0u);  // a third page: refused
   EXPECT_TRUE(r.budget_exhausted());
-  r.reset();                       // capacity stays, already paid for
+  r.reset();  // what was charged stays paid for
   EXPECT_NE(r.alloc(120000), 0u);
+  EXPECT_EQ(budget.used, 2 * 65536u);
   EXPECT_EQ(r.alloc(KernelRegion::kMaxBytes + 1), 0u);
+}
+
+// 1-byte blocks under a 1 MiB budget: each costs its 8 bytes and its bookkeeping, so the count is
+// bounded by the budget, not by the region's byte size (before: ~130k blocks, ~10 MB of maps).
+TEST(KernelRegion, TinyBlocksPayForTheirBookkeeping) {
+  MemoryBudget budget = MemoryBudget::of_pages(16);
+  KernelRegion r(&budget);
+  size_t blocks = 0;
+  while (r.alloc(1) != 0) ++blocks;
+  EXPECT_TRUE(r.budget_exhausted());
+  EXPECT_LE(blocks, (16u << 16) / (8 + KernelRegion::kBlockBookkeeping));
+  EXPECT_GE(blocks, (15u << 16) / (8 + KernelRegion::kBlockBookkeeping));
+  EXPECT_LE(budget.used, budget.limit);
+}
+
+TEST(KernelRegion, LiveBlocksAreCappedWithoutABudget) {
+  KernelRegion r;
+  size_t blocks = 0;
+  while (r.alloc(1) != 0) ++blocks;
+  EXPECT_EQ(blocks, KernelRegion::kMaxLiveBlocks);
+  EXPECT_FALSE(r.budget_exhausted());
+  r.free(KernelRegion::kFirstHandle);
+  EXPECT_EQ(r.alloc(1), KernelRegion::kFirstHandle);  // one freed, one more fits
+}
+
+// A reused block is zeroed whole, padding included: a load_u64 at its last byte (in bounds of
+// the region) must not read an earlier block's bytes.
+TEST(KernelRegion, ReusedBlocksAreZeroedIncludingPadding) {
+  KernelRegion r;
+  const uint64_t a = r.alloc(16);
+  std::memset(r.at(a), 0xAB, 16);
+  const uint64_t keep = r.alloc(8);  // keeps `a` from returning to the bump pointer
+  r.free(a);
+  const uint64_t b = r.alloc(9);  // rounds to 16, best fit: a's bytes
+  ASSERT_EQ(b, a);
+  ASSERT_NE(keep, 0u);
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(r.at(b)[i], 0) << "byte " << i;
+  r.reset();
+  const uint64_t c = r.alloc(3);
+  std::memset(r.at(c), 0xCD, 8);
+  r.reset();
+  const uint64_t d = r.alloc(1);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(r.at(d)[i], 0) << "byte " << i;
 }
 
 TEST(KernelRegion, ResetKillsEveryHandle) {

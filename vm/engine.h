@@ -21,6 +21,11 @@ struct EngineConfig {
   uint32_t value_stack_slots = 1u << 20;     // 8-byte slots shared by all frames (8 MiB)
   uint32_t max_memory_pages = 65'536;        // per memory, on top of the module's own maximum
   uint32_t max_table_elements = 10'000'000;  // per table
+  uint64_t max_store_table_elements = 10'000'000;  // all the tables of one Store together
+  uint32_t max_tables = 10'000;                    // tables one Store may create
+  // Calls into a Store nested inside a host function's call (guest -> host -> guest ...): each
+  // level is native recursion in the host, so it is bounded well below any thread's stack.
+  uint32_t max_host_reentry = 16;
 };
 
 class Engine {

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <new>
 
 #include "vm/compiled_module.h"
 #include "vm/numeric.h"
@@ -20,6 +21,40 @@
 #endif
 
 namespace warden {
+
+// Bulk instructions (memory.fill/copy/init, table.fill/copy/init) work in chunks and look at the
+// interrupt flag between them, so a deadline or cancel stops a GiB-sized one within a chunk's
+// time. `op(offset, length)` covers [0, n); with `backward` the last chunk goes first, which keeps
+// an overlapping copy to a higher address correct. False when interrupted (the chunks done stay
+// written, as the writes before any interruption do).
+constexpr uint64_t kBulkChunkBytes = 1u << 20;
+template <class Op>
+bool in_chunks(uint64_t n, uint64_t chunk, bool backward, const std::atomic<uint32_t>& interrupt,
+               Op op) {
+  for (uint64_t done = 0; done < n;) {
+    const uint64_t length = std::min(chunk, n - done);
+    op(backward ? n - done - length : done, length);
+    done += length;
+    if (done < n && interrupt.load(std::memory_order_relaxed) != 0) [[unlikely]]
+      return false;
+  }
+  return true;
+}
+
+// Runs a host function. No C++ exception may unwind through the dispatch loop: a host that runs
+// out of memory (std::bad_alloc) fails the call with a Limit error instead.
+static HostResult run_host_callback(const HostFunction& host, CallContext& ctx, std::span<const Value> args,
+                     std::span<Value> results) {
+  try {
+    return host.callback(ctx, args, results);
+  } catch (const std::bad_alloc&) {
+    ExecError e;
+    e.kind = ExecError::Kind::Limit;
+    e.detail = "out of host memory in a host function";
+    return Failure{std::move(e)};
+  }
+}
+
 
 static_assert(std::endian::native == std::endian::little, "slots and memory assume little endian");
 
@@ -211,7 +246,7 @@ bool Interpreter::call_host(const Function& callee, Slot* args, Instance* caller
       static_cast<size_t>(reinterpret_cast<uint64_t*>(args) - store.value_stack_.get()) +
       std::max(np, nr);
   CallContext ctx{store, caller};
-  HostResult outcome = host.callback(ctx, a, r);
+  HostResult outcome = run_host_callback(host, ctx, a, r);
   store.stack_top_ = saved_top;
   if (!outcome) {
     error = outcome.take_error();
@@ -603,7 +638,10 @@ L_TableFillOp : {
   const uint64_t d = fp[pc[1].u32[1]].u32, n = fp[pc[2].u32[1]].u32;
   TRAP_IF(d + n > t.elements.size(), TrapCode::TableOutOfBounds);
   CHARGE(n);
-  std::fill_n(t.elements.begin() + d, n, fp[pc[2].u32[0]].u64);
+  const uint64_t value = fp[pc[2].u32[0]].u64;
+  if (!in_chunks(n, kBulkChunkBytes / 8, false, interrupt,
+                 [&](uint64_t at, uint64_t len) { std::fill_n(t.elements.data() + d + at, len, value); }))
+    goto interrupted;
   pc += 3;
   NEXT();
 }
@@ -613,7 +651,10 @@ L_TableCopyOp : {
   const uint64_t d = fp[pc[2].u32[0]].u32, s = fp[pc[2].u32[1]].u32, n = fp[pc[3].u32[0]].u32;
   TRAP_IF(d + n > dt.elements.size() || s + n > st.elements.size(), TrapCode::TableOutOfBounds);
   CHARGE(n);
-  if (n) std::memmove(dt.elements.data() + d, st.elements.data() + s, n * 8);
+  if (!in_chunks(n, kBulkChunkBytes / 8, d > s, interrupt, [&](uint64_t at, uint64_t len) {
+        std::memmove(dt.elements.data() + d + at, st.elements.data() + s + at, len * 8);
+      }))
+    goto interrupted;
   pc += 4;
   NEXT();
 }
@@ -623,7 +664,10 @@ L_TableInitOp : {
   const uint64_t d = fp[pc[2].u32[0]].u32, s = fp[pc[2].u32[1]].u32, n = fp[pc[3].u32[0]].u32;
   TRAP_IF(d + n > t.elements.size() || s + n > seg.size(), TrapCode::TableOutOfBounds);
   CHARGE(n);
-  if (n) std::memcpy(t.elements.data() + d, seg.data() + s, n * 8);
+  if (!in_chunks(n, kBulkChunkBytes / 8, false, interrupt, [&](uint64_t at, uint64_t len) {
+        std::memcpy(t.elements.data() + d + at, seg.data() + s + at, len * 8);
+      }))
+    goto interrupted;
   pc += 4;
   NEXT();
 }
@@ -650,7 +694,10 @@ L_MemoryFillOp : {
   const uint64_t d = fp[pc[1].u32[0]].u32, n = fp[pc[2].u32[0]].u32;
   TRAP_IF(d + n > mem_size, TrapCode::MemoryOutOfBounds);
   CHARGE(n);
-  if (n) std::memset(mem + d, static_cast<uint8_t>(fp[pc[1].u32[1]].u32), n);
+  const auto byte = static_cast<uint8_t>(fp[pc[1].u32[1]].u32);
+  if (!in_chunks(n, kBulkChunkBytes, false, interrupt,
+                 [&](uint64_t at, uint64_t len) { std::memset(mem + d + at, byte, len); }))
+    goto interrupted;
   pc += 3;
   NEXT();
 }
@@ -658,7 +705,9 @@ L_MemoryCopyOp : {
   const uint64_t d = fp[pc[1].u32[0]].u32, s = fp[pc[1].u32[1]].u32, n = fp[pc[2].u32[0]].u32;
   TRAP_IF(d + n > mem_size || s + n > mem_size, TrapCode::MemoryOutOfBounds);
   CHARGE(n);
-  if (n) std::memmove(mem + d, mem + s, n);
+  if (!in_chunks(n, kBulkChunkBytes, d > s, interrupt,
+                 [&](uint64_t at, uint64_t len) { std::memmove(mem + d + at, mem + s + at, len); }))
+    goto interrupted;
   pc += 3;
   NEXT();
 }
@@ -670,7 +719,10 @@ L_MemoryInitOp : {
   const uint64_t d = fp[pc[1].u32[0]].u32, s = fp[pc[1].u32[1]].u32, n = fp[pc[2].u32[0]].u32;
   TRAP_IF(d + n > mem_size || s + n > length, TrapCode::MemoryOutOfBounds);
   CHARGE(n);
-  if (n) std::memcpy(mem + d, m.bytes.data() + init.offset + s, n);
+  const uint8_t* source = m.bytes.data() + init.offset + s;
+  if (!in_chunks(n, kBulkChunkBytes, false, interrupt,
+                 [&](uint64_t at, uint64_t len) { std::memcpy(mem + d + at, source + at, len); }))
+    goto interrupted;
   pc += 3;
   NEXT();
 }
@@ -732,7 +784,7 @@ Result<void, ExecError> run_function(Store& store, const Function& function, uin
     for (size_t i = 0; i < args.size(); ++i) args[i] = to_value(type.params[i], slots[i]);
     for (size_t i = 0; i < results.size(); ++i) results[i] = default_value(type.results[i]);
     CallContext ctx{store, nullptr};
-    HostResult r = function.host->callback(ctx, args, results);
+    HostResult r = run_host_callback(*function.host, ctx, args, results);
     if (!r) return Failure{r.take_error()};
     for (size_t i = 0; i < results.size(); ++i) slots[i] = results[i].bits;
     return {};

@@ -12,6 +12,7 @@
 
 #include "decoder/result.h"
 #include "decoder/types.h"
+#include "vm/byte_buffer.h"
 #include "vm/trap.h"
 #include "vm/value.h"
 
@@ -52,50 +53,71 @@ struct Function {
   bool is_host() const { return instance == nullptr; }
 };
 
-// A growth budget shared by several memories (and host-side regions): Extism's memory.max_pages.
-// A grow that would pass it fails and marks the budget exhausted, and the interpreter then traps
-// with TrapCode::MemoryLimit instead of returning -1 (the embedder asked for a hard stop).
+// The host memory one tenant may take, in bytes (Extism's memory.max_pages × 64 KiB), shared by
+// its memories, tables, the kernel region and the host's bookkeeping for them. Every charge is
+// taken before the allocation it pays for. A refused take() marks the budget exhausted: the
+// interpreter then traps with TrapCode::MemoryLimit instead of returning -1 from memory.grow
+// (the embedder asked for a hard stop), and the Extism layer reports "oom".
 struct MemoryBudget {
-  uint64_t pages_left = UINT64_MAX;
+  uint64_t limit = UINT64_MAX;  // bytes
+  uint64_t used = 0;
   bool exhausted = false;
-  bool take(uint64_t pages) {
-    if (pages > pages_left) {
+
+  static MemoryBudget of_pages(uint64_t pages) {
+    MemoryBudget b;
+    b.limit = pages > UINT64_MAX / kPageSize ? UINT64_MAX : pages * kPageSize;
+    return b;
+  }
+  uint64_t left() const { return limit - used; }
+  // Takes `bytes`, or marks the budget exhausted and returns false.
+  bool take(uint64_t bytes) {
+    if (!try_take(bytes)) {
       exhausted = true;
       return false;
     }
-    pages_left -= pages;
     return true;
   }
+  // Takes `bytes` if they are left; a refusal is not a failure of the call (table.grow's -1).
+  bool try_take(uint64_t bytes) {
+    if (bytes > left()) return false;
+    used += bytes;
+    return true;
+  }
+  void give_back(uint64_t bytes) { used -= bytes < used ? bytes : used; }
 };
 
-// A linear memory. Storage comes from calloc, so pages the guest never touches are never
-// committed; capacity grows geometrically (up to the maximum) and bytes past the size stay zero.
+// A linear memory. Its bytes live in a ByteBuffer: pages the guest never touches are never
+// committed, capacity grows geometrically (up to the maximum) and the budget pays for the size.
 struct Memory {
   MemoryType type;
   uint32_t max_pages = 0;          // min(type max, engine limit)
-  MemoryBudget* budget = nullptr;  // optional, set by the embedder after instantiation
+  MemoryBudget* budget = nullptr;  // the owning Store's, when it has one
 
-  uint8_t* data() const { return data_.get(); }
-  uint64_t size() const { return size_; }  // in bytes, a multiple of the page size
-  uint32_t pages() const { return static_cast<uint32_t>(size_ / kPageSize); }
+  uint8_t* data() const { return bytes_.data(); }
+  uint64_t size() const { return bytes_.size(); }  // in bytes, a multiple of the page size
+  uint32_t pages() const { return static_cast<uint32_t>(size() / kPageSize); }
   // Old size in pages, or -1 when the result would pass the maximum or the budget (or the host
   // is out of memory).
   int32_t grow(uint32_t delta);
 
  private:
-  struct Free {
-    void operator()(uint8_t* p) const;
-  };
-  std::unique_ptr<uint8_t[], Free> data_;
-  uint64_t size_ = 0;
-  uint64_t capacity_ = 0;
+  ByteBuffer bytes_;
+};
+
+// What all the tables of one Store may hold together: a count of elements (8 bytes each) and the
+// Store's budget, if any. Both pay for a table's capacity, before it is allocated.
+struct TableAccount {
+  uint64_t elements_left = UINT64_MAX;
+  MemoryBudget* budget = nullptr;
 };
 
 struct Table {
   TableType type;
   uint32_t max_elements = 0;
+  TableAccount* account = nullptr;
   std::vector<uint64_t> elements;  // reference bits, 0 = null
 
+  // Old size, or -1 when the maximum, the account or the host's memory refuses the growth.
   int32_t grow(uint32_t delta, uint64_t init);
 };
 

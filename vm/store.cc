@@ -44,7 +44,9 @@ bool limits_match(uint64_t actual_min, std::optional<uint64_t> actual_max, const
 
 }  // namespace
 
-Store::Store(const Engine& engine) : engine_(engine) {}
+Store::Store(const Engine& engine) : engine_(engine) {
+  table_account_.elements_left = engine.config().max_store_table_elements;
+}
 
 Store::~Store() {
   {
@@ -89,20 +91,35 @@ void Store::clear_deadline() {
 }
 
 Memory* Store::create_memory(MemoryType type) {
+  const uint64_t max_pages = std::min<uint64_t>(type.limits.max.value_or(limits::kMaxMemoryPages),
+                                                engine_.config().max_memory_pages);
+  if (type.limits.min > max_pages) return nullptr;
   Memory& m = memories_.emplace_back();
   m.type = type;
-  m.max_pages = static_cast<uint32_t>(std::min<uint64_t>(
-      type.limits.max.value_or(limits::kMaxMemoryPages), engine_.config().max_memory_pages));
-  m.grow(static_cast<uint32_t>(std::min<uint64_t>(type.limits.min, m.max_pages)));
+  m.max_pages = static_cast<uint32_t>(max_pages);
+  m.budget = budget_;
+  // The initial pages are allocated (and charged) like a growth; a failure is an error, never a
+  // smaller memory.
+  if (type.limits.min > 0 && m.grow(static_cast<uint32_t>(type.limits.min)) < 0) {
+    memories_.pop_back();
+    return nullptr;
+  }
   return &m;
 }
 
 Table* Store::create_table(TableType type, uint64_t init) {
+  const uint64_t max_elements = std::min<uint64_t>(type.limits.max.value_or(UINT32_MAX),
+                                                   engine_.config().max_table_elements);
+  if (type.limits.min > max_elements || tables_.size() >= engine_.config().max_tables)
+    return nullptr;
   Table& t = tables_.emplace_back();
   t.type = type;
-  t.max_elements = static_cast<uint32_t>(std::min<uint64_t>(type.limits.max.value_or(UINT32_MAX),
-                                                            engine_.config().max_table_elements));
-  t.elements.assign(std::min<uint64_t>(type.limits.min, t.max_elements), init);
+  t.max_elements = static_cast<uint32_t>(max_elements);
+  t.account = &table_account_;
+  if (type.limits.min > 0 && t.grow(static_cast<uint32_t>(type.limits.min), init) < 0) {
+    tables_.pop_back();
+    return nullptr;
+  }
   return &t;
 }
 
@@ -157,8 +174,35 @@ uint64_t evaluate(const Instance& instance, const ConstExpr& expr) {
 
 }  // namespace
 
+// No std::bad_alloc leaves the Store: whatever the host cannot allocate fails the instantiation
+// or the call with a Limit error.
+static ExecError out_of_host_memory(const char* during) {
+  ExecError e;
+  e.kind = ExecError::Kind::Limit;
+  e.detail = std::string("out of host memory ") + during;
+  return e;
+}
+
 Result<Instance*, ExecError> Store::instantiate(std::shared_ptr<const CompiledModule> compiled,
                                                 const Linker& linker) {
+  try {
+    return instantiate_unguarded(std::move(compiled), linker);
+  } catch (const std::bad_alloc&) {
+    return Failure{out_of_host_memory("while instantiating")};
+  }
+}
+
+Result<std::vector<Value>, ExecError> Store::call(const Function& function,
+                                                  std::span<const Value> args) {
+  try {
+    return call_unguarded(function, args);
+  } catch (const std::bad_alloc&) {
+    return Failure{out_of_host_memory("during the call")};
+  }
+}
+
+Result<Instance*, ExecError> Store::instantiate_unguarded(
+    std::shared_ptr<const CompiledModule> compiled, const Linker& linker) {
   const Module& m = compiled->module();
   Instance& inst = instances_.emplace_back();
   inst.store = this;
@@ -227,21 +271,50 @@ Result<Instance*, ExecError> Store::instantiate(std::shared_ptr<const CompiledMo
     f.index = i;
     inst.functions.push_back(&f);
   }
+  // Every limit is checked for the whole module before anything is allocated.
+  const EngineConfig& config = engine_.config();
+  uint64_t table_elements = 0, initial_bytes = 0;
   for (size_t i = m.tables_imported; i < m.tables.size(); ++i) {
-    const TableType& type = m.tables[i];
-    if (type.limits.min > engine_.config().max_table_elements) {
-      return Failure{limit_error("table of", type.limits.min, "elements exceeds the limit of",
-                                 engine_.config().max_table_elements, "")};
+    const uint64_t min = m.tables[i].limits.min;
+    if (min > config.max_table_elements) {
+      return Failure{limit_error("table of", min, "elements exceeds the limit of",
+                                 config.max_table_elements, " elements per table")};
     }
-    inst.tables.push_back(create_table(type));
+    table_elements += min;
+    initial_bytes += min * sizeof(uint64_t);
+  }
+  if (const uint64_t count = tables_.size() + (m.tables.size() - m.tables_imported);
+      count > config.max_tables) {
+    return Failure{limit_error("a store of", count, "tables exceeds the limit of",
+                               config.max_tables, " tables")};
+  }
+  if (table_elements > table_account_.elements_left) {
+    return Failure{limit_error("tables of", table_elements, "elements in all exceed the",
+                               table_account_.elements_left, " elements left in this store")};
   }
   for (size_t i = m.memories_imported; i < m.memories.size(); ++i) {
-    const MemoryType& type = m.memories[i];
-    if (type.limits.min > engine_.config().max_memory_pages) {
-      return Failure{limit_error("memory of", type.limits.min, "pages exceeds the budget of",
-                                 engine_.config().max_memory_pages, " pages")};
+    const uint64_t min = m.memories[i].limits.min;
+    if (min > config.max_memory_pages) {
+      return Failure{limit_error("memory of", min, "pages exceeds the limit of",
+                                 config.max_memory_pages, " pages")};
     }
-    inst.memories.push_back(create_memory(type));
+    initial_bytes += min * kPageSize;
+  }
+  if (budget_ && initial_bytes > budget_->left()) {
+    budget_->exhausted = true;
+    return Failure{limit_error("initial memories and tables of", initial_bytes,
+                               "bytes exceed the memory budget of", budget_->left(),
+                               " bytes left")};
+  }
+  for (size_t i = m.tables_imported; i < m.tables.size(); ++i) {
+    Table* t = create_table(m.tables[i]);
+    if (!t) return Failure{out_of_host_memory("for a table's initial elements")};
+    inst.tables.push_back(t);
+  }
+  for (size_t i = m.memories_imported; i < m.memories.size(); ++i) {
+    Memory* mem = create_memory(m.memories[i]);
+    if (!mem) return Failure{out_of_host_memory("for a memory's initial pages")};
+    inst.memories.push_back(mem);
   }
   for (size_t i = m.globals_imported; i < m.globals.size(); ++i) {
     Global* g = create_global(m.globals[i], Value{});
@@ -312,8 +385,8 @@ Result<void, ExecError> Store::initialise(Instance& inst) {
   return {};
 }
 
-Result<std::vector<Value>, ExecError> Store::call(const Function& function,
-                                                  std::span<const Value> args) {
+Result<std::vector<Value>, ExecError> Store::call_unguarded(const Function& function,
+                                                            std::span<const Value> args) {
   const FuncType& type = *function.type;
   auto usage = [](std::string detail) {
     ExecError e;
@@ -337,13 +410,20 @@ Result<std::vector<Value>, ExecError> Store::call(const Function& function,
     value_stack_.reset(new uint64_t[value_stack_size_]);
     frames_.resize(engine_.config().max_call_depth + 1);
   }
+  // The outermost call plus max_host_reentry nested ones.
+  if (call_nesting_ > engine_.config().max_host_reentry) {
+    return Failure{trap_error(TrapCode::CallStackExhausted)};
+  }
   const size_t need = std::max(type.params.size(), type.results.size());
   if (stack_top_ + need > value_stack_size_) {
     return Failure{trap_error(TrapCode::CallStackExhausted)};
   }
   uint64_t* slots = value_stack_.get() + stack_top_;
   for (size_t i = 0; i < args.size(); ++i) slots[i] = args[i].bits;
-  if (auto r = run_function(*this, function, slots); !r) return Failure{r.take_error()};
+  ++call_nesting_;
+  auto outcome = run_function(*this, function, slots);
+  --call_nesting_;
+  if (!outcome) return Failure{outcome.take_error()};
   std::vector<Value> results;
   results.reserve(type.results.size());
   for (size_t i = 0; i < type.results.size(); ++i) {

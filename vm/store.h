@@ -43,9 +43,19 @@ class Store {
   Result<std::vector<Value>, ExecError> call(Instance& instance, std::string_view export_name,
                                              std::span<const Value> args);
 
-  // Objects for the host to define imports with.
+  // Objects for the host to define imports with; nullptr when a limit, the budget or the host's
+  // memory refuses the initial size.
   Memory* create_memory(MemoryType type);
   Table* create_table(TableType type, uint64_t init = 0);
+
+  // The host-memory budget that every memory and table this Store creates from now on is charged
+  // to (nullptr: none; the engine's limits still apply). It must outlive the Store. A module
+  // whose initial memories and tables do not fit fails to instantiate with a Limit error.
+  void set_budget(MemoryBudget* budget) {
+    budget_ = budget;
+    table_account_.budget = budget;
+  }
+  MemoryBudget* budget() const { return budget_; }
   Global* create_global(GlobalType type, Value value);
   Function* create_function(std::shared_ptr<const HostFunction> host);
 
@@ -83,6 +93,10 @@ class Store {
 
   Function* host_function_for(const std::shared_ptr<const HostFunction>& host);
   Result<void, ExecError> initialise(Instance& instance);
+  Result<Instance*, ExecError> instantiate_unguarded(std::shared_ptr<const CompiledModule> module,
+                                                     const Linker& linker);
+  Result<std::vector<Value>, ExecError> call_unguarded(const Function& function,
+                                                       std::span<const Value> args);
 
   const Engine& engine_;
   std::deque<Instance> instances_;
@@ -91,6 +105,8 @@ class Store {
   std::deque<Table> tables_;
   std::deque<Global> globals_;
   std::map<const HostFunction*, Function*> host_functions_;
+  MemoryBudget* budget_ = nullptr;
+  TableAccount table_account_;  // elements_left starts at the engine's per-store limit
 
   // Execution state, shared by nested calls (host -> guest -> host -> guest).
   // Allocated on the first call, not zeroed: every slot is written before it is read.
@@ -99,6 +115,7 @@ class Store {
   std::vector<CallFrame> frames_;  // max_call_depth + 1, allocated with the value stack
   size_t frame_top_ = 0;           // frames in use
   size_t stack_top_ = 0;           // first free value-stack slot for a new host entry
+  uint32_t call_nesting_ = 0;      // Store::call()s running, one inside the other
   int64_t fuel_ = 0;
   std::atomic<uint32_t> interrupt_reason_{0};
 
