@@ -1,4 +1,5 @@
 #include "hostabi/http.h"
+#include "decoder/untrusted_text.h"
 
 #include <curl/curl.h>
 
@@ -110,6 +111,40 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return 0;
 }
 
+// RFC 9110 token characters (methods and field names).
+bool is_token(std::string_view s) {
+  if (s.empty() || s.size() > 256) return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (!(std::isalnum(u) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos))
+      return false;
+  }
+  return true;
+}
+
+// What a request may contain, checked before libcurl sees it: CR or LF in a method, header or
+// URL would smuggle headers or whole requests to the allowed host, and a NUL would cut them.
+std::optional<std::string> request_problem(const HttpRequest& request) {
+  if (!is_token(request.method))
+    return "invalid HTTP method " + quote_untrusted(request.method, 64) +
+           ": a method is a token (RFC 9110)";
+  for (const auto& [name, value] : request.headers) {
+    if (!is_token(name))
+      return "invalid HTTP header name " + quote_untrusted(name, 64) +
+             ": a field name is a token (RFC 9110)";
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+      return "invalid value for HTTP header " + quote_untrusted(name, 64) +
+             ": CR, LF and NUL are not allowed";
+  }
+  for (char c : request.url) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F || c == ' ')
+      return "invalid URL " + quote_untrusted(request.url, 256) +
+             ": control characters and spaces are not allowed";
+  }
+  return std::nullopt;
+}
+
 bool allowed(const HttpLimits& limits, const std::string& host) {
   if (!limits.allowed_hosts) return true;
   return std::any_of(limits.allowed_hosts->begin(), limits.allowed_hosts->end(),
@@ -147,13 +182,14 @@ std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(
     return std::pair<std::optional<HttpResponse>, std::optional<HttpError>>{
         std::nullopt, HttpError{kind, std::move(message)}};
   };
+  if (auto problem = request_problem(request)) return fail(HttpError::Kind::Invalid, *problem);
   std::string url = request.url;
   std::string method = request.method;
   std::optional<std::string> body = request.body;
   for (int hop = 0;; ++hop) {
     const auto host = url_host(url);
     if (!host || !allowed(limits, *host))
-      return fail(HttpError::Kind::NotAllowed, "HTTP request to " + url + " is not allowed");
+      return fail(HttpError::Kind::NotAllowed, "HTTP request to " + escape_untrusted(url, 2048) + " is not allowed");
 
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
     if (!curl) return fail(HttpError::Kind::Failed, "HTTP client could not start");
@@ -196,7 +232,8 @@ std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(
                       std::to_string(limits.max_response_bytes) + " bytes)");
     if (t.cancelled || rc == CURLE_OPERATION_TIMEDOUT) return fail(HttpError::Kind::Timeout, "timeout");
     if (rc != CURLE_OK)
-      return fail(HttpError::Kind::Failed, "HTTP request to " + url + " failed: " + curl_easy_strerror(rc));
+      return fail(HttpError::Kind::Failed, "HTTP request to " + escape_untrusted(url, 2048) +
+                                               " failed: " + curl_easy_strerror(rc));
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     t.response.status = static_cast<int>(status);
@@ -204,7 +241,8 @@ std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(
     if (status >= 300 && status < 400 && status != 304 &&
         curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
       if (hop >= limits.max_redirects)
-        return fail(HttpError::Kind::Failed, "HTTP request to " + request.url + " failed: too many redirects");
+        return fail(HttpError::Kind::Failed, "HTTP request to " + escape_untrusted(request.url, 2048) +
+                                                 " failed: too many redirects");
       url = location;
       // 301/302/303 turn into a GET without a body, as browsers and curl do.
       if (status == 303 || ((status == 301 || status == 302) && method == "POST")) {

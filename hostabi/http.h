@@ -38,7 +38,7 @@ struct HttpLimits {
 };
 
 struct HttpError {
-  enum class Kind { NotAllowed, TooLarge, Timeout, Failed } kind;
+  enum class Kind { NotAllowed, Invalid, TooLarge, Timeout, Failed } kind;
   std::string message;
 };
 

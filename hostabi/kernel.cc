@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "decoder/untrusted_text.h"
 #include "vm/store.h"
 
 namespace warden::extism {
@@ -195,7 +196,7 @@ HostResult fn_http_request(Kernel& k, CallContext& ctx, Args a, Results r) {
       for (const auto& [name, value] : json["headers"].items())
         request.headers.emplace_back(name, value.get<std::string>());
   } catch (const nlohmann::json::exception& e) {
-    return Failure{host_error(std::string("invalid HTTP request: ") + e.what())};
+    return Failure{host_error("invalid HTTP request: " + escape_untrusted(e.what(), 1024))};
   }
   if (u64(a[1]) != 0) request.body = std::string(k.region.block_text(u64(a[1])));
   HttpLimits limits;
@@ -300,7 +301,8 @@ std::optional<std::string> Kernel::error_message() const {
   if (error_handle == 0) return std::nullopt;
   if (region.length(error_handle) == 0)
     return std::string("plugin set an error with an invalid handle");
-  return std::string(region.block_text(error_handle));
+  // The plugin's own text: escaped (it reaches terminals and logs) and capped.
+  return escape_untrusted(region.block_text(error_handle), kMaxErrorMessageBytes);
 }
 
 std::optional<std::string_view> Kernel::output() const {

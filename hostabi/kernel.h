@@ -50,7 +50,9 @@ class Kernel {
   bool begin_call(std::span<const uint8_t> input);
 
   // What the call left behind.
-  std::optional<std::string> error_message() const;  // set by error_set
+  // Set by error_set: escaped, at most kMaxErrorMessageBytes of the plugin's bytes.
+  std::optional<std::string> error_message() const;
+  static constexpr size_t kMaxErrorMessageBytes = 64 << 10;
   // The output bytes [output_handle, +output_length), in place in the region (valid until the
   // next call); nullopt when they are out of bounds.
   std::optional<std::string_view> output() const;

@@ -5,9 +5,11 @@
 #include <fstream>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "hostabi/http.h"
+#include "decoder/untrusted_text.h"
 
 namespace warden::extism {
 namespace {
@@ -28,7 +30,8 @@ void only_fields(const json& object, std::string_view where, std::initializer_li
     if (!ok) {
       std::string list;
       for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      bad("unknown field \"" + key + "\" in " + std::string(where) + " (expected one of: " + list + ")");
+      bad("unknown field " + quote_untrusted(key, 256) + " in " + std::string(where) +
+          " (expected one of: " + list + ")");
     }
   }
 }
@@ -37,6 +40,38 @@ std::string string_field(const json& j, std::string_view where) {
   if (!j.is_string()) bad(std::string(where) + " must be a string");
   return j.get<std::string>();
 }
+
+// A path, URL, host or header: a NUL inside would silently cut it short where it meets a C API.
+std::string name_field(const json& j, std::string_view where) {
+  std::string s = string_field(j, where);
+  if (s.find('\0') != std::string::npos) bad(std::string(where) + " contains a NUL byte");
+  return s;
+}
+
+// The parser's callback: refuses a key that appears twice in one object, as the reference's
+// parser (serde) does; otherwise the last one would silently win
+// ("allowed_hosts": [], "allowed_hosts": ["evil"]).
+class DuplicateKeyCheck {
+ public:
+  bool operator()(int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: keys_.emplace_back(); break;
+      case json::parse_event_t::object_end: keys_.pop_back(); break;
+      case json::parse_event_t::key: {
+        const std::string& key = parsed.get_ref<const std::string&>();
+        if (!keys_.back().insert(key).second)
+          bad("duplicate key " + quote_untrusted(key, 256) + " (at depth " +
+              std::to_string(depth) + ")");
+        break;
+      }
+      default: break;
+    }
+    return true;
+  }
+
+ private:
+  std::vector<std::set<std::string>> keys_;
+};
 
 // An unsigned integer, or nullopt for null.
 template <typename T>
@@ -58,7 +93,7 @@ WasmSource parse_source(const json& j, size_t index) {
   if (j.contains("path")) {
     only_fields(j, where, {"path", "name", "hash"});
     s.kind = WasmSource::Kind::Path;
-    s.path = string_field(j["path"], where + ".path");
+    s.path = name_field(j["path"], where + ".path");
   } else if (j.contains("data")) {
     only_fields(j, where, {"data", "name", "hash"});
     s.kind = WasmSource::Kind::Data;
@@ -68,12 +103,12 @@ WasmSource parse_source(const json& j, size_t index) {
   } else {
     only_fields(j, where, {"url", "headers", "method", "name", "hash"});
     s.kind = WasmSource::Kind::Url;
-    s.url = string_field(j["url"], where + ".url");
-    if (j.contains("method") && !j["method"].is_null()) s.method = string_field(j["method"], where + ".method");
+    s.url = name_field(j["url"], where + ".url");
+    if (j.contains("method") && !j["method"].is_null()) s.method = name_field(j["method"], where + ".method");
     if (j.contains("headers") && !j["headers"].is_null()) {
       if (!j["headers"].is_object()) bad(where + ".headers must be an object of strings");
       for (const auto& [k, v] : j["headers"].items())
-        s.headers.emplace_back(k, string_field(v, where + ".headers." + k));
+        s.headers.emplace_back(k, name_field(v, where + ".headers." + escape_untrusted(k, 256)));
     }
   }
   if (j.contains("name") && !j["name"].is_null()) s.name = string_field(j["name"], where + ".name");
@@ -92,9 +127,9 @@ Result<Manifest, ManifestError> parse_manifest(std::string_view text) {
   try {
     json j;
     try {
-      j = json::parse(text);
+      j = json::parse(text, DuplicateKeyCheck());
     } catch (const json::parse_error& e) {
-      bad(std::string("not valid JSON: ") + e.what());
+      bad("not valid JSON: " + escape_untrusted(e.what(), 1024));
     }
     only_fields(j, "the top-level object",
                 {"wasm", "memory", "config", "allowed_hosts", "allowed_paths", "timeout_ms"});
@@ -115,50 +150,66 @@ Result<Manifest, ManifestError> parse_manifest(std::string_view text) {
     }
     if (j.contains("config") && !j["config"].is_null()) {
       if (!j["config"].is_object()) bad("\"config\" must be an object of strings");
-      for (const auto& [k, v] : j["config"].items()) m.config[k] = string_field(v, "config." + k);
+      for (const auto& [k, v] : j["config"].items())
+        m.config[k] = string_field(v, "config." + escape_untrusted(k, 256));
     }
     if (j.contains("allowed_hosts") && !j["allowed_hosts"].is_null()) {
       if (!j["allowed_hosts"].is_array()) bad("\"allowed_hosts\" must be an array of strings");
       std::vector<std::string> hosts;
-      for (const json& h : j["allowed_hosts"]) hosts.push_back(string_field(h, "allowed_hosts entries"));
+      for (const json& h : j["allowed_hosts"]) hosts.push_back(name_field(h, "allowed_hosts entries"));
       m.allowed_hosts = std::move(hosts);
     }
     if (j.contains("allowed_paths") && !j["allowed_paths"].is_null()) {
       if (!j["allowed_paths"].is_object()) bad("\"allowed_paths\" must be an object of strings");
-      for (const auto& [k, v] : j["allowed_paths"].items())
-        m.allowed_paths.emplace_back(k, string_field(v, "allowed_paths." + k));
+      for (const auto& [k, v] : j["allowed_paths"].items()) {
+        const std::string where = "allowed_paths." + escape_untrusted(k, 256);
+        if (k.find('\0') != std::string::npos) bad(where + " (the key) contains a NUL byte");
+        m.allowed_paths.emplace_back(k, name_field(v, where));
+      }
     }
     if (j.contains("timeout_ms")) m.timeout_ms = unsigned_field<uint64_t>(j["timeout_ms"], "timeout_ms");
     return m;
   } catch (const Bad& e) {
     return Failure{ManifestError{e.message}};
   } catch (const json::exception& e) {
-    return Failure{ManifestError{std::string("manifest: ") + e.what()}};
+    return Failure{ManifestError{"manifest: " + escape_untrusted(e.what(), 1024)}};
   }
 }
 
-Result<std::vector<uint8_t>, ManifestError> load_source(const WasmSource& source) {
+Result<std::vector<uint8_t>, ManifestError> load_source(const WasmSource& source,
+                                                       const SourceFetch& fetch) {
   std::vector<uint8_t> bytes;
   switch (source.kind) {
     case WasmSource::Kind::Data: bytes = source.data; break;
     case WasmSource::Kind::Path: {
       std::ifstream in(source.path, std::ios::binary);
-      if (!in) return Failure{ManifestError{"cannot read wasm file " + source.path}};
+      if (!in) return Failure{ManifestError{"cannot read wasm file " + escape_untrusted(source.path)}};
       std::ostringstream buffer;
       buffer << in.rdbuf();
-      if (in.bad()) return Failure{ManifestError{"cannot read wasm file " + source.path}};
+      if (in.bad()) return Failure{ManifestError{"cannot read wasm file " + escape_untrusted(source.path)}};
       const std::string s = buffer.str();
       bytes.assign(s.begin(), s.end());
       break;
     }
     case WasmSource::Kind::Url: {
       HttpRequest request{source.url, source.method, source.headers, std::nullopt};
-      HttpLimits limits;  // any host; 1 GiB cap
-      limits.max_response_bytes = 1ull << 30;
+      HttpLimits limits;
+      limits.allowed_hosts = fetch.allowed_hosts;  // every hop, redirects included
+      limits.max_response_bytes = fetch.max_bytes;
+      limits.deadline = fetch.deadline;
+      limits.cancelled = fetch.cancelled;
+      const std::string url = escape_untrusted(source.url, 2048);
+      if (fetch.allowed_hosts.empty())
+        return Failure{ManifestError{"cannot fetch " + url +
+                                     ": no source hosts are allowed (PluginOptions::allowed_sources)"}};
       auto [response, error] = http_fetch(request, limits);
-      if (error) return Failure{ManifestError{"cannot fetch " + source.url + ": " + error->message}};
+      if (error) {
+        if (error->kind == HttpError::Kind::NotAllowed)
+          return Failure{ManifestError{"cannot fetch " + url + ": the host is not an allowed source"}};
+        return Failure{ManifestError{"cannot fetch " + url + ": " + error->message}};
+      }
       if (response->status < 200 || response->status > 299)
-        return Failure{ManifestError{"cannot fetch " + source.url + ": HTTP status " +
+        return Failure{ManifestError{"cannot fetch " + url + ": HTTP status " +
                                      std::to_string(response->status)}};
       bytes.assign(response->body.begin(), response->body.end());
       break;

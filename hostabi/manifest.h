@@ -3,7 +3,9 @@
 // misspelt limit never silently becomes "no limit".
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -46,9 +48,19 @@ struct Manifest {
 
 Result<Manifest, ManifestError> parse_manifest(std::string_view json);
 
+// How URL sources may be fetched: only from these hosts (globs, as allowed_hosts; empty = no URL
+// source is fetched), within a deadline and a byte cap, and stopping when `cancelled` says so.
+struct SourceFetch {
+  std::vector<std::string> allowed_hosts;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  std::function<bool()> cancelled;
+  uint64_t max_bytes = 256ull << 20;
+};
+
 // The bytes of a source: read, decoded or fetched (libcurl), then checked against its hash:
 // "Hash mismatch, found X but expected Y".
-Result<std::vector<uint8_t>, ManifestError> load_source(const WasmSource& source);
+Result<std::vector<uint8_t>, ManifestError> load_source(const WasmSource& source,
+                                                       const SourceFetch& fetch = {});
 
 std::string sha256_hex(std::span<const uint8_t> bytes);
 std::optional<std::vector<uint8_t>> base64_decode(std::string_view text);

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "hostabi/wasi.h"
+#include "decoder/untrusted_text.h"
 
 namespace warden::extism {
 namespace {
@@ -105,8 +106,14 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
     const std::string dir = host.starts_with("ro:") ? host.substr(3) : host;
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec))
-      return Failure{PluginError{"allowed_paths: " + dir + " is not a directory", -1}};
+      return Failure{PluginError{"allowed_paths: " + escape_untrusted(dir) + " is not a directory", -1}};
   }
+  SourceFetch fetch;
+  fetch.allowed_hosts = plugin->options_.allowed_sources;
+  fetch.deadline = std::chrono::steady_clock::now() +
+                   plugin->options_.create_timeout.value_or(
+                       std::chrono::milliseconds(manifest.timeout_ms.value_or(30'000)));
+  fetch.cancelled = plugin->options_.create_cancelled;
   // The main module is the one named "main", else the last; it is instantiated last.
   size_t main_index = manifest.wasm.size() - 1;
   for (size_t i = 0; i < manifest.wasm.size(); ++i)
@@ -117,8 +124,8 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
     for (size_t j = 0; j < i; ++j)
       if (manifest.wasm[j].module_name() == source.module_name())
         return Failure{PluginError{
-            "duplicate module name \"" + source.module_name() + "\" in the manifest", -1}};
-    auto bytes = load_source(source);
+            "duplicate module name " + quote_untrusted(source.module_name()) + " in the manifest", -1}};
+    auto bytes = load_source(source, fetch);
     if (!bytes) return Failure{PluginError{bytes.error().message, -1}};
     auto compiled = compile_shared(plugin->engine_, std::move(*bytes));
     if (!compiled) return Failure{std::move(compiled.error())};
@@ -143,7 +150,7 @@ Result<void, PluginError> Plugin::check_imports() const {
   for (const Module& m : modules_) {
     const warden::Module& module = m.compiled->module();
     for (const Import& import : module.imports) {
-      const std::string where = "`" + import.module + "::" + import.name + "`";
+      const std::string where = "`" + escape_untrusted(import.module) + "::" + escape_untrusted(import.name) + "`";
       if (import.module == kEnvModule) {
         const KernelFunctionInfo* info = find_kernel_function(import.name);
         if (import.kind != ExternKind::Func)

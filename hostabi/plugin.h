@@ -70,6 +70,13 @@ struct PluginOptions {
   size_t max_log_message_bytes = 16 << 10;
   size_t max_log_bytes_per_call = 1 << 20;
   std::vector<PluginFunction> functions;
+  // Manifest sources given by URL are fetched only from these hosts (globs, as allowed_hosts;
+  // redirects included). Empty, the default: a URL source is refused.
+  std::vector<std::string> allowed_sources;
+  // Creation (fetching URL sources) gives up after this long, or once `create_cancelled` returns
+  // true. Default: the manifest's timeout_ms, else 30 s.
+  std::optional<std::chrono::milliseconds> create_timeout;
+  std::function<bool()> create_cancelled;
 };
 
 struct PluginError {

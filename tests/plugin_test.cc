@@ -377,20 +377,69 @@ TEST(Manifest, PathSourceAndMissingFile) {
   EXPECT_EQ(q.error().message, "cannot read wasm file /no/such/plugin.wasm");
 }
 
-TEST(Manifest, UrlSourceIsFetched) {
+TEST(Manifest, UrlSourceIsFetchedFromAnAllowedSourceOnly) {
   testing::HttpTestServer server;
-  // The server has no wasm route: a 404 is refused with the status.
   Manifest m;
   m.wasm.push_back(source_at(WasmSource::Kind::Url, server.url("/plugin.wasm")));
-  auto p = Plugin::create(m);
+  // Deny by default: no request is made.
+  auto denied = Plugin::create(m);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().message, "cannot fetch " + server.url("/plugin.wasm") +
+                                        ": no source hosts are allowed (PluginOptions::allowed_sources)");
+  PluginOptions options;
+  options.allowed_sources = {"127.0.0.1"};
+  // The server has no wasm route: a 404 is refused with the status.
+  auto p = Plugin::create(m, options);
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().message, "cannot fetch " + server.url("/plugin.wasm") + ": HTTP status 404");
   // Served: fetched, hash-checked and run.
   const auto bytes = plugin_bytes("errors");
   server.serve("/plugin.wasm", std::string(bytes.begin(), bytes.end()));
   m.wasm[0].hash = sha256_hex(bytes);
-  auto q = make(m);
+  auto q = make(m, options);
   EXPECT_EQ(ok(*q, "void_ok"), "void function ran");
+  // Another host, directly or through a redirect from an allowed one, is refused.
+  PluginOptions elsewhere;
+  elsewhere.allowed_sources = {"plugins.example.com"};
+  auto r = Plugin::create(m, elsewhere);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message,
+            "cannot fetch " + server.url("/plugin.wasm") + ": the host is not an allowed source");
+  m.wasm[0].url = server.url("/redirect?to=http://localhost:" + std::to_string(server.port()) +
+                             "/plugin.wasm");
+  auto s = Plugin::create(m, options);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find(": the host is not an allowed source"), std::string::npos)
+      << s.error().message;
+}
+
+// A server that accepts and never answers (here: for 5 s) must not block creation: the fetch
+// honours the creation's timeout, and a cancel.
+TEST(Manifest, UrlSourceFetchHonoursTheCreationTimeoutAndACancel) {
+  testing::HttpTestServer server;
+  Manifest m;
+  m.wasm.push_back(source_at(WasmSource::Kind::Url, server.url("/slow")));
+  PluginOptions options;
+  options.allowed_sources = {"127.0.0.1"};
+  options.create_timeout = std::chrono::milliseconds(100);
+  auto p = Plugin::create(m, options);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "cannot fetch " + server.url("/slow") + ": timeout");
+}
+
+TEST(Manifest, UrlSourceFetchStopsOnACancel) {
+  testing::HttpTestServer server;
+  Manifest m;
+  m.wasm.push_back(source_at(WasmSource::Kind::Url, server.url("/slow")));
+  PluginOptions options;
+  options.allowed_sources = {"127.0.0.1"};
+  auto start = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  options.create_cancelled = [start] {
+    return std::chrono::steady_clock::now() - *start > std::chrono::milliseconds(100);
+  };
+  auto p = Plugin::create(m, options);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "cannot fetch " + server.url("/slow") + ": timeout");
 }
 
 TEST(Plugin, CompiledModulesAreSharedBetweenPluginsFromTheSameBytes) {

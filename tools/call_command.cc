@@ -9,12 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "hostabi/plugin.h"
+#include "decoder/untrusted_text.h"
 #include "tools/cli.h"
 
 namespace warden::cli {
 namespace {
 
-constexpr const char* kHelp = R"(usage: warden call [OPTIONS] WASM|MANIFEST FUNCTION
+constexpr const char* kHelp = R"help(usage: warden call [OPTIONS] WASM|MANIFEST FUNCTION
 
 Calls FUNCTION of an Extism plugin (a .wasm file, or a JSON manifest with -m or when the
 file starts with '{') and prints its output followed by a newline. The plugin gets only what
@@ -47,10 +48,12 @@ options (as `extism call`):
                                      ("plugin ran out of fuel" beyond)
   -h, --help                         show this help
 
-exit status: 0 when every call succeeds. On failure the error is printed on stderr as
-"error: MESSAGE" and the status is the call's return code when it is between 1 and 255
-(a trap is 134, a non-zero return N is N, proc_exit(N) is N), otherwise 1; 2 for usage errors.
-)";
+exit status, as `extism call`: 0 when every call succeeds; 1 when the plugin cannot be loaded
+or a call fails, with "error: MESSAGE (rc N)" on stderr, where N is the call's return code
+(-1 for errors of the host, 134 for a trap, N for a non-zero return or proc_exit(N)); 2 for
+usage errors. Text that comes from the plugin (its error message, names) is shown escaped:
+control characters as \n, \x1b, ... The plugin's output is written as it is.
+)help";
 
 bool parse_u64(const std::string& text, uint64_t& out) {
   const char* end = text.data() + text.size();
@@ -181,13 +184,13 @@ int call_command(const std::vector<std::string>& args) {
 
   std::vector<uint8_t> bytes;
   if (std::string reason; !read_file(file, bytes, reason)) {
-    return fail(file + ": cannot read: " + reason);
+    return fail(escape_untrusted(file) + ": cannot read: " + reason);
   }
   Manifest manifest;
   const bool is_manifest = force_manifest || (!bytes.empty() && bytes[0] == '{');
   if (is_manifest) {
     auto parsed = parse_manifest({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
-    if (!parsed) return fail(file + ": " + parsed.error().message);
+    if (!parsed) return fail(escape_untrusted(file) + ": " + parsed.error().message);
     manifest = std::move(*parsed);
   } else {
     WasmSource main;
@@ -227,8 +230,8 @@ int call_command(const std::vector<std::string>& args) {
     auto output = (*plugin)->call(function, input);
     if (!output) {
       std::fflush(stdout);
-      const int rc = output.error().rc;
-      return fail(output.error().message, rc >= 1 && rc <= 255 ? rc : kExitFailure);
+      // Exit 1 for every failed call (a shell reads 134 as SIGABRT); the rc is in the message.
+      return fail(output.error().message + " (rc " + std::to_string(output.error().rc) + ")");
     }
     std::fwrite(output->data(), 1, output->size(), stdout);
     std::fputc('\n', stdout);

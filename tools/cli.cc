@@ -1,5 +1,7 @@
 #include "tools/cli.h"
 
+#include "decoder/untrusted_text.h"
+
 #include <fmt/core.h>
 
 #include <cerrno>
@@ -34,12 +36,12 @@ bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& 
 bool read_file(const std::string& path, std::vector<uint8_t>& out) {
   std::string reason;
   if (read_file(path, out, reason)) return true;
-  fmt::print(stderr, "{}: error: cannot read: {}\n", path, reason);
+  fmt::print(stderr, "{}: error: cannot read: {}\n", escape_untrusted(path), reason);
   return false;
 }
 
 std::string format_load_error(const std::string& path, const LoadError& error) {
-  return fmt::format("{}:0x{:x}: error: {}", path, error.offset(), error.message());
+  return fmt::format("{}:0x{:x}: error: {}", escape_untrusted(path), error.offset(), error.message());
 }
 
 int usage_error(const std::string& command, const std::string& message) {

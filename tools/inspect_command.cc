@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "decoder/untrusted_text.h"
 #include "tools/cli.h"
 
 namespace warden::cli {
@@ -141,33 +142,37 @@ json report(const std::string& file, const Module& m) {
   return r;
 }
 
+// Every name in a module is the module author's text: escaped before it reaches the terminal, so
+// a crafted import name cannot erase the line that shows a capability.
+std::string text(const json& j) { return escape_untrusted(j.get<std::string>()); }
+
 void print_text(const json& r) {
-  fmt::print("{}: {} bytes, valid\n", r["file"].get<std::string>(), r["size"].get<size_t>());
+  fmt::print("{}: {} bytes, valid\n", text(r["file"]), r["size"].get<size_t>());
   fmt::print("\nhost capabilities requested (imports by module):\n");
   if (r["capabilities"].empty()) fmt::print("  none: the module imports nothing\n");
   for (const auto& [module, names] : r["capabilities"].items()) {
     std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n.get<std::string>();
-    fmt::print("  {}: {}\n", module, list);
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + text(n);
+    fmt::print("  {}: {}\n", escape_untrusted(module), list);
   }
   fmt::print("\nsections:\n");
   for (const auto& s : r["sections"]) {
     fmt::print("  {:<11} offset 0x{:<6x} size {:>8}{}\n", s["name"].get<std::string>(),
                s["offset"].get<uint32_t>(), s["size"].get<uint32_t>(),
                s.contains("custom_name")
-                   ? fmt::format("  \"{}\"", s["custom_name"].get<std::string>())
+                   ? "  " + quote_untrusted(s["custom_name"].get<std::string>())
                    : std::string());
   }
   fmt::print("\nimports ({}):\n", r["imports"].size());
   for (const auto& im : r["imports"]) {
     fmt::print("  {:<7} {}.{}  {}\n", im["kind"].get<std::string>(),
-               im["module"].get<std::string>(), im["name"].get<std::string>(),
+               text(im["module"]), text(im["name"]),
                im["type"].get<std::string>());
   }
   fmt::print("\nexports ({}):\n", r["exports"].size());
   for (const auto& ex : r["exports"]) {
     fmt::print("  {:<7} {}  #{}  {}\n", ex["kind"].get<std::string>(),
-               ex["name"].get<std::string>(), ex["index"].get<uint32_t>(),
+               text(ex["name"]), ex["index"].get<uint32_t>(),
                ex["type"].get<std::string>());
   }
   fmt::print("\nfunctions: {} imported, {} defined; types: {}\n",
@@ -200,7 +205,7 @@ void print_text(const json& r) {
     size_t shown = 0;
     for (const auto& entry : names) {
       if (shown++ == kMaxNamesShown) break;
-      fmt::print("  #{:<5} {}\n", entry["index"].get<uint32_t>(), entry["name"].get<std::string>());
+      fmt::print("  #{:<5} {}\n", entry["index"].get<uint32_t>(), text(entry["name"]));
     }
     if (names.size() > kMaxNamesShown) {
       fmt::print("  ... {} more (all of them with --json)\n", names.size() - kMaxNamesShown);
@@ -236,7 +241,9 @@ int inspect_command(const std::vector<std::string>& args) {
   }
   const json r = report(files[0], *loaded);
   if (as_json) {
-    fmt::print("{}\n", r.dump(2));
+    // Names are valid UTF-8 (the decoder checks), the file name need not be: its invalid bytes
+    // become U+FFFD instead of an exception.
+    fmt::print("{}\n", r.dump(2, ' ', false, json::error_handler_t::replace));
   } else {
     print_text(r);
   }

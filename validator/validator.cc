@@ -9,6 +9,7 @@
 #include "validator/context.h"
 #include "decoder/limits.h"
 #include "validator/function_validator.h"
+#include "decoder/untrusted_text.h"
 
 namespace warden {
 
@@ -257,7 +258,7 @@ bool ModuleValidator::check_exports() {
       return ctx_.fail(code, ex.offset, index_detail(ex.index), SectionId::Export, i);
     }
     if (!names.insert(ex.name).second) {
-      return ctx_.fail(ValidationErrorCode::DuplicateExportName, ex.offset, "\"" + ex.name + "\"",
+      return ctx_.fail(ValidationErrorCode::DuplicateExportName, ex.offset, quote_untrusted(ex.name),
                        SectionId::Export, i);
     }
   }

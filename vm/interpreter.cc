@@ -6,6 +6,7 @@
 #include <limits>
 #include <new>
 
+#include "decoder/untrusted_text.h"
 #include "vm/compiled_module.h"
 #include "vm/numeric.h"
 #include "vm/store.h"
@@ -266,7 +267,9 @@ ExecError Interpreter::make_error(ExecError::Kind kind, TrapCode code, const Fun
     t.function_index = f->index;
     if (f->code) t.code_offset = f->code->code_offset_at(at);
     const auto& names = f->instance->module->module().names.function_names;
-    if (auto it = names.find(f->index); it != names.end()) t.function_name = it->second;
+    // Names come from the module: escaped here, once, for every place a backtrace is shown.
+    if (auto it = names.find(f->index); it != names.end())
+      t.function_name = escape_untrusted(it->second, 256);
     return t;
   };
   if (fn && pc) e.backtrace.push_back(frame(fn, pc));

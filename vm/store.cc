@@ -6,6 +6,7 @@
 #include "decoder/instruction_reader.h"
 #include "decoder/limits.h"
 #include "vm/interpreter.h"
+#include "decoder/untrusted_text.h"
 
 namespace warden {
 namespace {
@@ -34,7 +35,9 @@ ExecError trap_error(TrapCode code) {
   return e;
 }
 
-std::string import_name(const Import& im) { return "\"" + im.module + "\".\"" + im.name + "\""; }
+std::string import_name(const Import& im) {
+  return quote_untrusted(im.module) + "." + quote_untrusted(im.name);
+}
 
 bool limits_match(uint64_t actual_min, std::optional<uint64_t> actual_max, const Limits& wanted) {
   if (actual_min < wanted.min) return false;
@@ -441,7 +444,7 @@ Result<std::vector<Value>, ExecError> Store::call(Instance& instance, std::strin
   if (!f) {
     ExecError e;
     e.kind = ExecError::Kind::Usage;
-    e.detail = "no exported function \"" + std::string(name) + "\"";
+    e.detail = "no exported function " + quote_untrusted(name);
     return Failure{std::move(e)};
   }
   return call(*f, args);
