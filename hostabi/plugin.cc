@@ -1,9 +1,12 @@
 #include "hostabi/plugin.h"
 
+#include <fcntl.h>
+
 #include <filesystem>
 #include <map>
 
 #include "hostabi/wasi.h"
+#include "hostabi/wasi_path.h"
 #include "decoder/untrusted_text.h"
 
 namespace warden::extism {
@@ -107,6 +110,11 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec))
       return Failure{PluginError{"allowed_paths: " + escape_untrusted(dir) + " is not a directory", -1}};
+    wasi::UniqueFd probe(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!probe || wasi::on_host_pseudo_fs(probe.get()))
+      return Failure{PluginError{"allowed_paths: " + escape_untrusted(dir) +
+                                     " is a host pseudo file system (procfs, sysfs, ...): refused",
+                                 -1}};
   }
   SourceFetch fetch;
   fetch.allowed_hosts = plugin->options_.allowed_sources;
@@ -264,9 +272,16 @@ Result<void, PluginError> Plugin::start_instance() {
     if (!instance) return fail(instance.error());
     if (m.name == "main") {
       instance_ = *instance;
-    } else {
-      linker_->define_instance(m.name, **instance);
+      continue;
     }
+    // A module linked by name is initialised as the reference's linker does it: a reactor's
+    // `_initialize`, once, when it is instantiated (so before the main module and its init).
+    Function* init = (*instance)->exported_function("_initialize");
+    if (init && init->type->params.empty() && init->type->results.empty()) {
+      if (auto r = store_->call(*init, {}); !r)
+        return fail(r.error(), "failed to initialize linked module " + quote_untrusted(m.name));
+    }
+    linker_->define_instance(m.name, **instance);
   }
   // As in the reference, the initial memories (and here tables) were charged against the whole
   // budget; it is refilled, and from now on every growth is charged for the instance's lifetime.

@@ -60,7 +60,7 @@ FdTable::FdTable(std::shared_ptr<const WasiConfig> config) : config_(std::move(c
     UniqueFd dir(::open(m.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     // A mount that cannot be opened is left out (Plugin::create refuses those beforehand), and
     // the next mount takes its number.
-    if (!dir) continue;
+    if (!dir || on_host_pseudo_fs(dir.get())) continue;
     Fd fd;
     fd.kind = Fd::Kind::kDirectory;
     fd.readable = true;

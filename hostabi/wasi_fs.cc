@@ -606,6 +606,9 @@ void define_names(Linker& linker, const std::shared_ptr<FdTable>& t) {
     ParentAndName p1, p2;
     if (int e = open_parent(from->host.get(), old_path, p1)) return from_result(e);
     if (int e = open_parent(to->host.get(), new_path, p2)) return from_result(e);
+    // A moved symlink (or a directory holding one) must not end up pointing out of the mount.
+    if (!links_stay_beneath_after_move(to->root, p1.parent.get(), p1.name, p2.parent.get()))
+      return kPerm;
     return result_of(
         ::renameat(p1.parent.get(), p1.name.c_str(), p2.parent.get(), p2.name.c_str()));
   });
@@ -622,6 +625,9 @@ void define_names(Linker& linker, const std::shared_ptr<FdTable>& t) {
     ParentAndName p1, p2;
     if (int e = open_parent(from->host.get(), old_path, p1)) return from_result(e);
     if (int e = open_parent(to->host.get(), new_path, p2)) return from_result(e);
+    // A hard link to a symlink is that symlink in a second place: it must stay beneath there.
+    if (!links_stay_beneath_after_move(to->root, p1.parent.get(), p1.name, p2.parent.get()))
+      return kPerm;
     return result_of(
         ::linkat(p1.parent.get(), p1.name.c_str(), p2.parent.get(), p2.name.c_str(), 0));
   });

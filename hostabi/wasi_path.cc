@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <dirent.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -10,6 +13,7 @@
 #include <climits>
 #include <atomic>
 #include <deque>
+#include <optional>
 #include <vector>
 
 namespace warden::wasi {
@@ -143,9 +147,16 @@ int open_beneath(int dir, std::string_view path, int flags, mode_t mode, bool fo
   if (resolver == Resolver::kAuto) resolver = auto_resolver.load(std::memory_order_relaxed);
   if (resolver == Resolver::kAuto)
     resolver = kernel_resolver_available() ? Resolver::kKernel : Resolver::kWalk;
-  if (resolver == Resolver::kKernel)
-    return kernel_open(dir, std::string(path), flags, mode, follow);
-  return walk_open(dir, path, flags, mode, follow);
+  const int fd = resolver == Resolver::kKernel
+                     ? kernel_open(dir, std::string(path), flags, mode, follow)
+                     : walk_open(dir, path, flags, mode, follow);
+  // procfs and friends beneath a mount (a mount of "/", or of a directory holding /proc): the
+  // host's /proc/self/mem and environment are not files a plugin may see.
+  if (fd >= 0 && on_host_pseudo_fs(fd)) {
+    ::close(fd);
+    return -EPERM;
+  }
+  return fd;
 }
 
 int open_parent(int dir, std::string_view path, ParentAndName& out, Resolver resolver) {
@@ -172,20 +183,21 @@ int open_parent(int dir, std::string_view path, ParentAndName& out, Resolver res
   return 0;
 }
 
-bool symlink_target_stays_beneath(FileId root, int link_dir, std::string_view target) {
-  if (target.empty() || target.front() == '/') return false;
-  // The depth of link_dir below root, found by climbing `..` (for the count only: nothing is
-  // opened through these descriptors).
-  int64_t depth = 0;
-  UniqueFd at(::openat(link_dir, ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  for (;; ++depth) {
-    if (!at || depth > 4096) return false;
+int64_t depth_below(FileId root, int dir) {
+  // Found by climbing `..` (for the count only: nothing is opened through these descriptors).
+  UniqueFd at(::openat(dir, ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  for (int64_t depth = 0;; ++depth) {
+    if (!at || depth > 4096) return -1;
     const FileId here = file_id(at.get());
-    if (here == root) break;
+    if (here == root) return depth;
     UniqueFd up(::openat(at.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!up || file_id(up.get()) == here) return false;  // reached "/" without meeting root
+    if (!up || file_id(up.get()) == here) return -1;  // reached "/" without meeting root
     at = std::move(up);
   }
+}
+
+bool target_stays_beneath(int64_t depth, std::string_view target) {
+  if (depth < 0 || target.empty() || target.front() == '/') return false;
   for (const std::string& part : components(target)) {
     if (part != "..") {
       ++depth;
@@ -194,6 +206,93 @@ bool symlink_target_stays_beneath(FileId root, int link_dir, std::string_view ta
     }
   }
   return true;
+}
+
+bool symlink_target_stays_beneath(FileId root, int link_dir, std::string_view target) {
+  return target_stays_beneath(depth_below(root, link_dir), target);
+}
+
+namespace {
+
+std::optional<std::string> read_link(int dir, const char* name) {
+  char target[PATH_MAX];
+  const ssize_t n = ::readlinkat(dir, name, target, sizeof target);
+  if (n < 0 || n == static_cast<ssize_t>(sizeof target)) return std::nullopt;
+  return std::string(target, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+bool links_stay_beneath_after_move(FileId root, int parent, const std::string& name,
+                                   int new_parent, size_t max_entries) {
+  struct stat st {};
+  if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return true;  // renameat reports it
+  const int64_t base = depth_below(root, new_parent);
+  if (base < 0) return false;
+  if (S_ISLNK(st.st_mode)) {
+    auto target = read_link(parent, name.c_str());
+    return target && target_stays_beneath(base, *target);
+  }
+  if (!S_ISDIR(st.st_mode)) return true;
+  // The directory's subtree, breadth first: every symlink in it, at its depth after the move.
+  struct Pending {
+    UniqueFd dir;
+    int64_t depth;  // of this directory below the root, after the move
+  };
+  std::deque<Pending> todo;
+  todo.push_back({UniqueFd(::openat(parent, name.c_str(),
+                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)),
+                  base + 1});
+  size_t seen = 0;
+  while (!todo.empty()) {
+    Pending here = std::move(todo.front());
+    todo.pop_front();
+    if (!here.dir) return false;
+    DIR* d = ::fdopendir(::dup(here.dir.get()));
+    if (!d) return false;
+    bool ok = true;
+    while (ok) {
+      const dirent* e = ::readdir(d);
+      if (!e) break;
+      const std::string_view entry = e->d_name;
+      if (entry == "." || entry == "..") continue;
+      if (++seen > max_entries) {
+        ok = false;
+        break;
+      }
+      struct stat es {};
+      if (::fstatat(here.dir.get(), e->d_name, &es, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (S_ISLNK(es.st_mode)) {
+        auto target = read_link(here.dir.get(), e->d_name);
+        ok = target && target_stays_beneath(here.depth, *target);
+      } else if (S_ISDIR(es.st_mode)) {
+        todo.push_back({UniqueFd(::openat(here.dir.get(), e->d_name,
+                                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)),
+                        here.depth + 1});
+      }
+    }
+    ::closedir(d);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool on_host_pseudo_fs(int fd) {
+  struct statfs fs {};
+  if (::fstatfs(fd, &fs) != 0) return true;  // cannot tell: refuse
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case PROC_SUPER_MAGIC:
+    case SYSFS_MAGIC:
+    case DEBUGFS_MAGIC:
+    case TRACEFS_MAGIC:
+    case SECURITYFS_MAGIC:
+    case BPF_FS_MAGIC:
+    case 0x62656570:  // configfs
+    case EFIVARFS_MAGIC:
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC: return true;
+    default: return false;
+  }
 }
 
 }  // namespace warden::wasi

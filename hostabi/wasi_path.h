@@ -49,6 +49,11 @@ struct FileId {
 // The identity of an open fd, or {} when fstat fails.
 FileId file_id(int fd);
 
+// Whether `fd` lies on a pseudo file system that exposes the host itself rather than files:
+// procfs (/proc/self/mem, environ, ...), sysfs, debugfs, tracefs, securityfs, bpf, configfs,
+// efivarfs, cgroup. Nothing beneath a mount may be opened there (EPERM), and no mount may be one.
+bool on_host_pseudo_fs(int fd);
+
 // Who resolves paths: the kernel (openat2), or the user-space walk. kAuto uses the kernel when
 // kernel_resolver_available().
 enum class Resolver { kAuto, kKernel, kWalk };
@@ -59,8 +64,9 @@ void set_auto_resolver(Resolver resolver);
 
 // Opens `path` beneath directory `dir` with open(2) `flags` (O_CLOEXEC is added) and `mode`.
 // `follow`: whether a symlink as the last component is followed (symlinks in the middle always
-// are, while they stay beneath). Returns the new fd, or -errno: -EPERM for a way out of `dir`,
-// -ENOENT for an empty path, -EINVAL for a path with a NUL byte.
+// are, while they stay beneath). Returns the new fd, or -errno: -EPERM for a way out of `dir`
+// or onto a host pseudo file system (on_host_pseudo_fs), -ENOENT for an empty path, -EINVAL for
+// a path with a NUL byte.
 int open_beneath(int dir, std::string_view path, int flags, mode_t mode, bool follow,
                  Resolver resolver = Resolver::kAuto);
 
@@ -82,5 +88,19 @@ int open_parent(int dir, std::string_view path, ParentAndName& out,
 // directories, even when they are symlinks: this check keeps guest-made links from pointing out
 // (for host programs that read the mount later); resolution still refuses every way out.
 bool symlink_target_stays_beneath(FileId root, int link_dir, std::string_view target);
+
+// How many directories `dir` lies below `root` (0: it is root), or -1 when it is not beneath.
+int64_t depth_below(FileId root, int dir);
+// Whether a symlink with `target` in a directory `depth` levels below the mount root stays
+// beneath it (no absolute target, no `..` above the root).
+bool target_stays_beneath(int64_t depth, std::string_view target);
+
+// Renames and hard links move names, and a relative symlink that climbs with `..` points
+// elsewhere when it moves: a plugin could make "a/b/l -> ../../x" (inside), then move it, or its
+// directory, to a shallower place. True when every symlink that the name `name` in `parent`
+// is, or holds (a directory's whole subtree, up to `max_entries` entries), still stays beneath
+// `root` once it lies in `new_parent`. False also when the subtree is too large to check.
+bool links_stay_beneath_after_move(FileId root, int parent, const std::string& name,
+                                   int new_parent, size_t max_entries = 100'000);
 
 }  // namespace warden::wasi

@@ -377,6 +377,25 @@ TEST(Manifest, PathSourceAndMissingFile) {
   EXPECT_EQ(q.error().message, "cannot read wasm file /no/such/plugin.wasm");
 }
 
+// A reactor linked by name runs its _initialize once, before the main module's init.
+TEST(Manifest, LinkedReactorsAreInitialisedOnceBeforeTheMainModule) {
+  Manifest m;
+  m.wasm.push_back(source(test_bytes("plugin_reactor_side"), "side"));
+  m.wasm.push_back(source(test_bytes("plugin_reactor_main")));
+  auto p = make(m);
+  for (int call = 0; call < 2; ++call) {
+    const PluginError e = err(*p, "run");
+    EXPECT_EQ(e.message, "Returned non-zero exit code: 11");
+  }
+  Manifest trap;
+  trap.wasm.push_back(source(test_bytes("plugin_reactor_trap"), "side"));
+  trap.wasm.push_back(source(test_bytes("plugin_reactor_main")));
+  auto q = make(trap);
+  const PluginError e = err(*q, "run");
+  EXPECT_EQ(e.message, "failed to initialize linked module \"side\": trap: unreachable");
+  EXPECT_EQ(e.rc, -1);
+}
+
 TEST(Manifest, UrlSourceIsFetchedFromAnAllowedSourceOnly) {
   testing::HttpTestServer server;
   Manifest m;

@@ -523,6 +523,64 @@ TEST_P(WasiAbi, DirectoryChangesAndSymlinks) {
       63u);
 }
 
+// A relative symlink that is inside where it was made can point out once it, or a directory
+// above it, moves to a shallower place; or once it is hard-linked there. None of that is allowed.
+TEST_P(WasiAbi, NoRenameOrLinkLeavesASymlinkPointingOut) {
+  Abi g(tree);
+  auto symlink = [&](std::string_view target, std::string_view path) {
+    const uint32_t tlen = g.put(kPathAt + 200, target);
+    return g.call("path_symlink", kPathAt + 200, tlen, 3, kPathAt, g.put(kPathAt, path));
+  };
+  auto two_paths = [&](std::string_view f, std::string_view from, std::string_view to) {
+    const uint32_t tlen = g.put(kPathAt + 100, to);
+    if (f == "path_link") return g.call(f, 3, 0, kPathAt, g.put(kPathAt, from), 3, kPathAt + 100, tlen);
+    return g.call(f, 3, kPathAt, g.put(kPathAt, from), 3, kPathAt + 100, tlen);
+  };
+  // The host's own escaping link (sub/deeper/upup) is removed first: the checks below are about
+  // links the plugin makes inside.
+  EXPECT_EQ(g.at("path_unlink_file", 3, "sub/deeper/upup"), 0u);
+  EXPECT_EQ(symlink("../../a.txt", "sub/deeper/l"), 0u);  // mount/a.txt: inside
+  EXPECT_EQ(two_paths("path_rename", "sub/deeper/l", "l"), 63u);    // would point 2 levels up
+  EXPECT_EQ(two_paths("path_rename", "sub/deeper/l", "sub/l"), 63u);
+  EXPECT_EQ(two_paths("path_link", "sub/deeper/l", "l2"), 63u);     // a second name, shallower
+  EXPECT_EQ(two_paths("path_rename", "sub/deeper", "d2"), 63u);     // its directory, shallower
+  EXPECT_TRUE(fs::is_symlink(tree.mount / "sub" / "deeper" / "l"));
+  EXPECT_FALSE(fs::exists(tree.mount / "d2"));
+  EXPECT_FALSE(fs::is_symlink(tree.mount / "l") || fs::is_symlink(tree.mount / "l2"));
+  // Moves that keep every link beneath are fine: the same depth, or deeper.
+  EXPECT_EQ(g.at("path_create_directory", 3, "x"), 0u);
+  EXPECT_EQ(g.at("path_create_directory", 3, "x/y"), 0u);
+  EXPECT_EQ(two_paths("path_rename", "sub/deeper/l", "x/y/l"), 0u);
+  EXPECT_EQ(two_paths("path_link", "x/y/l", "x/y/l2"), 0u);
+  EXPECT_EQ(two_paths("path_rename", "sub", "sub2"), 0u);
+  EXPECT_EQ(two_paths("path_rename", "x", "sub2/x"), 0u);  // deeper: still beneath
+  // After all this, the links the plugin made still point beneath the mount (one level deeper now,
+  // so at sub2/a.txt, which does not exist: dangling is fine, outside is not).
+  for (const char* name : {"l", "l2"}) {
+    const fs::path link = tree.mount / "sub2" / "x" / "y" / name;
+    EXPECT_EQ((link.parent_path() / fs::read_symlink(link)).lexically_normal(),
+              (tree.mount / "sub2" / "a.txt").lexically_normal());
+  }
+}
+
+// procfs and sysfs beneath a mount (here a read-only mount of "/") are refused: the host's
+// /proc/self/mem and environment are not the plugin's to read. A mount of /proc is left out.
+TEST_P(WasiAbi, ProcfsAndSysfsBeneathAMountAreRefused) {
+  Abi g(tree, [](WasiConfig& c) {
+    c.mounts.clear();
+    c.mounts.push_back({"/", "/host", true});
+    c.mounts.push_back({"/proc", "/proc", true});
+  });
+  for (const char* path : {"proc/self/mem", "proc/self/environ", "proc", "proc/self",
+                           "sys/kernel", "sys", "etc/../proc/self/status"})
+    EXPECT_EQ(g.open_errno(3, path), 63u) << path;
+  uint8_t type = 0;
+  uint64_t size = 0;
+  EXPECT_EQ(g.stat(3, "proc/self/environ", type, size), 63u);
+  EXPECT_EQ(g.open_errno(3, "etc", kRead | kReaddir, kDirectoryFlag), 0u);  // other files are fine
+  EXPECT_EQ(g.open_errno(4, "self/mem"), 8u);  // EBADF: the /proc mount was not made
+}
+
 TEST_P(WasiAbi, ReadOnlyMountRefusesEveryChange) {
   Abi g(tree);
   uint32_t fd;
@@ -1048,6 +1106,31 @@ TEST_F(Wasi, MissingMountIsRefusedAtCreation) {
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().message,
             "allowed_paths: " + (root / "nope").string() + " is not a directory");
+}
+
+}  // namespace
+}  // namespace warden::extism
+
+namespace warden::extism {
+namespace {
+
+// A mount that is itself procfs or sysfs is refused when the plugin is created.
+TEST(WasiMounts, APseudoFileSystemCannotBeMounted) {
+  for (const char* dir : {"/proc", "ro:/proc", "/sys", "ro:/proc/self"}) {
+    Manifest m;
+    WasmSource s;
+    s.kind = WasmSource::Kind::Path;
+    s.path = std::string(WARDEN_PLUGINS) + "/count_vowels.wasm";
+    m.wasm.push_back(s);
+    m.allowed_paths.emplace_back(dir, "/mnt");
+    PluginOptions options;
+    options.wasi = true;
+    auto p = Plugin::create(m, options);
+    ASSERT_FALSE(p) << dir;
+    const std::string host = std::string(dir).starts_with("ro:") ? std::string(dir).substr(3) : dir;
+    EXPECT_EQ(p.error().message, "allowed_paths: " + host +
+                                     " is a host pseudo file system (procfs, sysfs, ...): refused");
+  }
 }
 
 }  // namespace

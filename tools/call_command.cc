@@ -31,6 +31,8 @@ options (as `extism call`):
                                      "ro:" mounts it read-only; needs --wasi; repeatable
       --allow-host GLOB              allow HTTP requests to hosts matching GLOB (*, ?, [...]);
                                      repeatable; default: no host
+      --allow-source GLOB            fetch the manifest's "url" sources from hosts matching GLOB
+                                     (within --timeout, else 30 s); repeatable; default: none
       --enable-http-response-headers let the plugin read response headers
       --timeout MS                   fail the call with "timeout" after MS milliseconds
       --memory-max PAGES             memory growth budget (plugin memory + kernel region) in
@@ -127,6 +129,9 @@ int call_command(const std::vector<std::string>& args) {
       if (!value(v)) return usage_error("call", "--allow-host needs a host glob");
       allowed_hosts.push_back(v);
       any_host_flag = true;
+    } else if (a == "--allow-source") {
+      if (!value(v)) return usage_error("call", "--allow-source needs a host glob");
+      options.allowed_sources.push_back(v);
     } else if (a == "--enable-http-response-headers") {
       options.http_response_headers = true;
     } else if (a == "--timeout") {
