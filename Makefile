@@ -5,7 +5,7 @@ BUILD := build/$(PRESET)
 WARDEN := $(BUILD)/tools/warden
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build demo test asan-test fuzz-smoke bench clean
+.PHONY: all deps build demo test asan-test tsan-test fuzz-smoke diff-fuzz bench clean
 
 all: build
 
@@ -41,6 +41,22 @@ asan-test: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan
 	ctest --preset asan -L "unit|spec"
+
+# The tests that run threads (plugins on many threads, cancel and deadlines from other threads,
+# shared compiled modules, the HTTP test server) under ThreadSanitizer.
+TSAN_TESTS := interpreter_test plugin_test wasi_test compiler_test
+tsan-test: deps
+	cmake --preset tsan >/dev/null
+	cmake --build --preset tsan --target $(TSAN_TESTS)
+	set -e; for t in $(TSAN_TESTS); do \
+	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build/tsan/tests/$$t --gtest_brief=1; \
+	done
+
+# Differential execution fuzzing against V8 (fuzz/differential): DIFF_MODULES binaryen-made
+# modules, every export run under warden (fuel on) and Node; any divergence fails.
+DIFF_MODULES ?= 300
+diff-fuzz: build
+	fuzz/differential/differential.sh $(DIFF_MODULES)
 
 # The fuzzers (clang libFuzzer): decode+validate and execute for FUZZ_SECONDS each over the suite's
 # modules, and the Extism kernel ABI (hostile call sequences) for 30 s. decode+validate,

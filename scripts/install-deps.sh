@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ clang lld python3
   libgtest-dev libbenchmark-dev libfmt-dev nlohmann-json3-dev
   wabt                                   # wast2json for the spec suite, wat2wasm for examples
+  binaryen                               # wasm-opt -ttf: modules for the V8 differential fuzzer
   libssl-dev libcurl4-openssl-dev         # SHA-256 of plugin modules, HTTP for plugins
   wasi-libc libclang-rt-14-dev-wasm32    # clang --target=wasm32-wasi for benchmark and plugin modules
   libc++-14-dev-wasm32 libc++abi-14-dev-wasm32
@@ -36,9 +37,26 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
+# The archive that already serves bookworm on this machine (one-line or deb822 sources), so that
+# no mirror's name is written here.
+bookworm_archive() {
+  local uri
+  uri=$(grep -hE '^\s*deb\s' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+        grep -E '\sbookworm(\s|$)' | sed -E 's/^\s*deb\s+(\[[^]]*\]\s+)?//' | awk '{print $1; exit}')
+  if [ -z "$uri" ]; then
+    uri=$(awk '/^URIs:/ {u=$2} /^Suites:/ && / bookworm( |$)/ && u != "" {print u; exit}
+               /^$/ {u=""}' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+  fi
+  echo "$uri"
+}
 if [ "$need_backports" -eq 1 ] && [[ " ${missing[*]} " == *" golang-1.23-go "* ]]; then
-  echo "adding bookworm-backports to apt's sources (for golang-1.23-go)"
-  echo "deb http://deb.debian.org/debian bookworm-backports main" |
+  archive=$(bookworm_archive)
+  if [ -z "$archive" ]; then
+    echo "error: no bookworm archive in apt's sources to add bookworm-backports from" >&2
+    exit 1
+  fi
+  echo "adding bookworm-backports from $archive to apt's sources (for golang-1.23-go)"
+  echo "deb $archive bookworm-backports main" |
     $sudo tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null
 fi
 $sudo apt-get update -qq
