@@ -74,7 +74,12 @@ struct Transfer {
   HttpResponse response;
   bool too_large = false;
   bool cancelled = false;
+  uint64_t header_bytes = 0;  // of this exchange, all hops
+  bool headers_too_large = false;
 };
+
+// Response headers are kept (for http_headers): a server sending them without end is cut off.
+constexpr uint64_t kMaxHeaderBytes = 1 << 20;
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -90,6 +95,11 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   std::string_view line(data, size * count);
+  t->header_bytes += line.size();
+  if (t->header_bytes > kMaxHeaderBytes) {
+    t->headers_too_large = true;
+    return 0;  // aborts the transfer
+  }
   if (line.starts_with("HTTP/")) {
     t->response.headers.clear();  // a new hop (or 100-continue): keep only the last response's
   } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
@@ -185,7 +195,7 @@ std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(
   if (auto problem = request_problem(request)) return fail(HttpError::Kind::Invalid, *problem);
   std::string url = request.url;
   std::string method = request.method;
-  std::optional<std::string> body = request.body;
+  std::optional<std::string_view> body = request.body;
   for (int hop = 0;; ++hop) {
     const auto host = url_host(url);
     if (!host || !allowed(limits, *host))
@@ -193,7 +203,7 @@ std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(
 
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
     if (!curl) return fail(HttpError::Kind::Failed, "HTTP client could not start");
-    Transfer t{&limits, {}, false, false};
+    Transfer t{&limits, {}, false, false, 0, false};
     CURL* c = curl.get();
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -230,6 +240,8 @@ std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(
       return fail(HttpError::Kind::TooLarge,
                   "HTTP response body exceeds max_http_response_bytes (" +
                       std::to_string(limits.max_response_bytes) + " bytes)");
+    if (t.headers_too_large)
+      return fail(HttpError::Kind::TooLarge, "HTTP response headers exceed 1 MiB");
     if (t.cancelled || rc == CURLE_OPERATION_TIMEDOUT) return fail(HttpError::Kind::Timeout, "timeout");
     if (rc != CURLE_OK)
       return fail(HttpError::Kind::Failed, "HTTP request to " + escape_untrusted(url, 2048) +

@@ -18,7 +18,7 @@ struct HttpRequest {
   std::string url;
   std::string method = "GET";
   std::vector<std::pair<std::string, std::string>> headers;
-  std::optional<std::string> body;
+  std::optional<std::string_view> body;  // must stay valid until http_fetch returns
 };
 
 struct HttpResponse {

@@ -154,20 +154,18 @@ HostResult fn_error_get(Kernel& k, CallContext&, Args, Results r) {
   return {};
 }
 HostResult fn_config_get(Kernel& k, CallContext&, Args a, Results r) {
-  const std::string key(k.region.block_text(u64(a[0])));
+  auto it = k.config.find(k.region.block_text(u64(a[0])));  // looked up in place, not copied
   k.free_block(u64(a[0]));
-  auto it = k.config.find(key);
   return set_handle(r, copy_out(k, it == k.config.end() ? std::string_view{} : it->second));
 }
 HostResult fn_var_get(Kernel& k, CallContext&, Args a, Results r) {
-  const std::string key(k.region.block_text(u64(a[0])));
+  auto it = k.vars.find(k.region.block_text(u64(a[0])));
   k.free_block(u64(a[0]));
-  auto it = k.vars.find(key);
   return set_handle(r, copy_out(k, it == k.vars.end() ? std::string_view{} : it->second));
 }
 HostResult fn_var_set(Kernel& k, CallContext&, Args a, Results) {
   if (k.limits.max_var_bytes == 0) return Failure{host_error("Vars are disabled by this host")};
-  const std::string key(k.region.block_text(u64(a[0])));
+  const std::string_view key = k.region.block_text(u64(a[0]));
   constexpr uint64_t kEntryOverhead = 48;  // the reference's per-entry bookkeeping
   uint64_t total = k.var_bytes;
   auto it = k.vars.find(key);
@@ -178,17 +176,27 @@ HostResult fn_var_set(Kernel& k, CallContext&, Args a, Results) {
     return {};
   }
   const std::string_view value = k.region.block_text(u64(a[1]));
+  // Checked before anything is copied: a 1 GB key costs nothing.
   total += key.size() + value.size() + kEntryOverhead;
   if (total > k.limits.max_var_bytes) return Failure{host_error("Variable store is full")};
-  k.vars[key] = std::string(value);
+  if (it != k.vars.end()) {
+    it->second.assign(value);
+  } else {
+    k.vars.emplace(std::string(key), std::string(value));
+  }
   k.var_bytes = total;
   return {};
 }
 
 HostResult fn_http_request(Kernel& k, CallContext& ctx, Args a, Results r) {
   HttpRequest request;
+  const std::string_view description = k.region.block_text(u64(a[0]));
+  // A parsed JSON document can be many times its text: the request's description is bounded.
+  constexpr size_t kMaxRequestJson = 1 << 20;
+  if (description.size() > kMaxRequestJson)
+    return Failure{host_error("invalid HTTP request: its JSON is over 1 MiB")};
   try {
-    const auto json = nlohmann::json::parse(k.region.block_text(u64(a[0])));
+    const auto json = nlohmann::json::parse(description);
     request.url = json.at("url").get<std::string>();
     if (json.contains("method") && !json["method"].is_null())
       request.method = json["method"].get<std::string>();
@@ -198,7 +206,7 @@ HostResult fn_http_request(Kernel& k, CallContext& ctx, Args a, Results r) {
   } catch (const nlohmann::json::exception& e) {
     return Failure{host_error("invalid HTTP request: " + escape_untrusted(e.what(), 1024))};
   }
-  if (u64(a[1]) != 0) request.body = std::string(k.region.block_text(u64(a[1])));
+  if (u64(a[1]) != 0) request.body = k.region.block_text(u64(a[1]));  // sent in place
   HttpLimits limits;
   limits.allowed_hosts = k.allowed_hosts ? *k.allowed_hosts : std::vector<std::string>{};
   limits.max_response_bytes = k.limits.max_http_response_bytes;

@@ -81,9 +81,17 @@ struct Call {
   std::span<const Value> a;
   uint32_t arg(size_t i) const { return u32(a[i]); }
   uint64_t arg64(size_t i) const { return a[i].bits; }
-  bool path(size_t ptr, size_t len, std::string& out) const {
+  // A guest path, copied out of memory; at most kMaxPathBytes (a guest must not make the host
+  // copy 4 GiB for a name): longer ones fail the call with ENAMETOOLONG.
+  bool path(size_t ptr, size_t len, std::string& out) {
+    if (arg(len) > kMaxPathBytes) {
+      path_too_long = true;
+      return false;
+    }
     return mem.string(arg(ptr), arg(len), out);
   }
+  static constexpr uint32_t kMaxPathBytes = 4096;  // PATH_MAX
+  bool path_too_long = false;
 };
 using Impl = std::function<uint32_t(Call&)>;
 
@@ -94,7 +102,9 @@ void def(Linker& linker, const std::shared_ptr<FdTable>& table, const char* name
                                                          std::span<Value> r) -> HostResult {
                            std::lock_guard lock(table->mutex());
                            Call call{*table, GuestMemory(ctx), a};
-                           r[0] = Value::i32(static_cast<int32_t>(impl(call)));
+                           uint32_t e = impl(call);
+                           if (call.path_too_long) e = kNametoolong;
+                           r[0] = Value::i32(static_cast<int32_t>(e));
                            return {};
                          });
 }

@@ -186,7 +186,7 @@ TEST(Budget, AllocationFailuresBecomeErrorsNotAborts) {
   GTEST_SKIP() << "RLIMIT_AS does not mix with sanitizer shadow memory";
 #endif
   const int status = in_child([] {
-    const rlimit limit{1ull << 30, 1ull << 30};
+    const rlimit limit{512ull << 20, 512ull << 20};
     setrlimit(RLIMIT_AS, &limit);
     EngineConfig config;
     config.max_table_elements = UINT32_MAX;
@@ -396,6 +396,16 @@ TEST(HostMemory, AHugeOutputIsNotCopied) {
   ASSERT_GE(peak, 0) << "child failed: " << -peak;
   std::cerr << "output_200mb under 256 MiB: peak RSS +" << peak / 1024 << " MiB\n";
   EXPECT_LE(peak, (256 << 10) + kOverheadKib);  // before: 400 MB
+}
+
+TEST(HostMemory, AHugeVariableKeyIsRefusedBeforeItIsCopied) {
+#ifdef WARDEN_SANITIZED
+  GTEST_SKIP() << "RSS under a sanitizer is not the program's";
+#endif
+  const long peak = call_peak_rss_kib("var_set_200mb_key", 4096, "Variable store is full");
+  ASSERT_GE(peak, 0) << "child failed: " << -peak;
+  std::cerr << "var_set_200mb_key under 256 MiB: peak RSS +" << peak / 1024 << " MiB\n";
+  EXPECT_LE(peak, (256 << 10) + kOverheadKib);  // before: 400 MB (the block and the key's copy)
 }
 
 // ---- 11. one function frees blocks, for every caller ----

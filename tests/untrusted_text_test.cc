@@ -154,6 +154,14 @@ TEST_F(HttpSmuggling, HeaderNamesAreTokensAndValuesHoldNoCrLfOrNul) {
   }
 }
 
+TEST_F(HttpSmuggling, ARequestDescriptionOver1MiBIsRefusedUnparsed) {
+  std::string big = request(R"("GET")", "{}");
+  big.insert(big.size() - 1, ", \"pad\": \"" + std::string(2 << 20, 'x') + "\"");
+  auto r = plugin->call("http_from_input", big);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "invalid HTTP request: its JSON is over 1 MiB");
+}
+
 TEST_F(HttpSmuggling, AUrlHoldsNoControlCharacters) {
   auto r = plugin->call("http_from_input", R"({"url": ")" + server.url("/echo") +
                                                R"( HTTP/1.1\r\nX: y"})");

@@ -637,6 +637,17 @@ TEST_P(WasiAbi, GoStyleReadOnlyOpensReadOnAReadOnlyMount) {
   EXPECT_EQ(slurp(tree.mount / "a.txt"), "hello file");
 }
 
+// A guest path is copied out of memory only up to PATH_MAX: a 60 KB "name" is ENAMETOOLONG,
+// not a 60 KB (or, with a bigger memory, 4 GiB) host allocation.
+TEST_P(WasiAbi, PathsLongerThanPathMaxAreNametoolong) {
+  Abi g(tree);
+  const std::string long_name(5000, 'a');
+  EXPECT_EQ(g.open_errno(3, long_name), 37u);
+  EXPECT_EQ(g.at("path_create_directory", 3, long_name), 37u);
+  EXPECT_EQ(g.call("path_open", 3, 1, 0, 60000, 0, uint64_t{kRead}, uint64_t{0}, 0, kResultAt), 37u);
+  EXPECT_EQ(g.open_errno(3, "a.txt"), 0u);
+}
+
 TEST_P(WasiAbi, BadPointersAreEfault) {
   Abi g(tree);
   uint32_t fd;

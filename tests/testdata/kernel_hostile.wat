@@ -11,6 +11,7 @@
   (import "extism:host/env" "config_get" (func $config_get (param i64) (result i64)))
   (import "extism:host/env" "var_get" (func $var_get (param i64) (result i64)))
   (import "extism:host/env" "log_info" (func $log_info (param i64)))
+  (import "extism:host/env" "var_set" (func $var_set (param i64 i64)))
   (memory (export "memory") 1)
 
   ;; Writes one byte as the output.
@@ -47,5 +48,10 @@
   ;; An output of 200,000,000 bytes.
   (func (export "output_200mb") (result i32)
     (call $output_set (call $alloc (i64.const 200000000)) (i64.const 200000000))
+    (i32.const 0))
+;; var_set with a key of 200,000,000 bytes: refused ("Variable store is full") before any copy.
+  (func (export "var_set_200mb_key") (result i32) (local $k i64)
+    (local.set $k (call $alloc (i64.const 200000000)))
+    (call $var_set (local.get $k) (local.get $k))
     (i32.const 0))
 )
