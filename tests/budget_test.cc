@@ -16,6 +16,7 @@
 
 #include "hostabi/plugin.h"
 #include "test_binary.h"
+#include "test_guest.h"
 #include "vm/store.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -29,14 +30,10 @@
 namespace warden {
 namespace {
 
-std::vector<uint8_t> read_guest(const std::string& name) {
-  std::ifstream in(std::string(WARDEN_TEST_DATA) + "/" + name + ".wasm", std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+using test::guest_bytes;
 
 std::shared_ptr<const CompiledModule> compile(const Engine& engine, const std::string& name) {
-  auto compiled = CompiledModule::compile(engine, read_guest(name));
+  auto compiled = CompiledModule::compile(engine, guest_bytes(name));
   EXPECT_TRUE(compiled) << compiled.error().to_string();
   return compiled ? *compiled : nullptr;
 }
@@ -97,7 +94,7 @@ TEST(Budget, AnInitialMemoryTheHostCannotAllocateIsAnError) {
     setrlimit(RLIMIT_AS, &limit);
     Engine engine;
     Store store(engine);
-    auto compiled = CompiledModule::compile(engine, read_guest("initial_memory_bomb"));
+    auto compiled = CompiledModule::compile(engine, guest_bytes("initial_memory_bomb"));
     if (!compiled) return 10;
     auto inst = store.instantiate(*compiled, Linker{});
     if (inst) return 11;
@@ -194,7 +191,7 @@ TEST(Budget, AllocationFailuresBecomeErrorsNotAborts) {
     Engine engine(config);
     {
       Store store(engine);
-      auto compiled = CompiledModule::compile(engine, read_guest("table_grow_bomb"));
+      auto compiled = CompiledModule::compile(engine, guest_bytes("table_grow_bomb"));
       if (!compiled) return 10;
       auto inst = store.instantiate(*compiled, Linker{});
       if (!inst) return 11;
@@ -204,7 +201,7 @@ TEST(Budget, AllocationFailuresBecomeErrorsNotAborts) {
     }
     {
       Store store(engine);
-      auto compiled = CompiledModule::compile(engine, read_guest("table_bomb"));
+      auto compiled = CompiledModule::compile(engine, guest_bytes("table_bomb"));
       if (!compiled) return 13;
       auto inst = store.instantiate(*compiled, Linker{});
       if (inst) return 14;
@@ -337,7 +334,7 @@ long call_peak_rss_kib(const char* function, uint32_t budget_pages, const char* 
     close(pipe_fds[0]);
     Manifest m;
     WasmSource s;
-    s.data = read_guest("kernel_hostile");
+    s.data = guest_bytes("kernel_hostile");
     m.wasm.push_back(std::move(s));
     m.max_pages = budget_pages;
     PluginOptions options;
@@ -413,7 +410,7 @@ TEST(HostMemory, AHugeVariableKeyIsRefusedBeforeItIsCopied) {
 TEST(Kernel, AnImportThatFreesItsArgumentForgetsTheInputToo) {
   Manifest m;
   WasmSource s;
-  s.data = read_guest("kernel_hostile");
+  s.data = guest_bytes("kernel_hostile");
   m.wasm.push_back(std::move(s));
   auto plugin = Plugin::create(m);
   ASSERT_TRUE(plugin) << plugin.error().message;

@@ -7,15 +7,13 @@
 #include <fstream>
 #include <iterator>
 
+#include "test_guest.h"
 #include "vm/store.h"
 
 namespace warden {
 namespace {
 
-std::vector<uint8_t> read_guest(const std::string& name) {
-  std::ifstream in(std::string(WARDEN_TEST_DATA) + "/" + name, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+using test::guest_bytes;
 
 struct Case {
   const char* name;
@@ -29,7 +27,7 @@ TEST_P(DroppedProducer, NextConsumerUsesTheEntryBelow) {
   EngineConfig config;
   config.fuel = GetParam();
   Engine engine(config);
-  auto compiled = CompiledModule::compile(engine, read_guest("dropped_producer.wasm"));
+  auto compiled = CompiledModule::compile(engine, guest_bytes("dropped_producer"));
   ASSERT_TRUE(compiled) << compiled.error().to_string();
   Store store(engine);
   if (config.fuel) store.set_fuel(1'000'000);

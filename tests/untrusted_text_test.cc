@@ -12,16 +12,13 @@
 #include "hostabi/plugin.h"
 #include "http_test_server.h"
 #include "validator/load_module.h"
+#include "test_guest.h"
 #include "vm/store.h"
 
 namespace warden {
 namespace {
 
-std::vector<uint8_t> guest(const std::string& name) {
-  std::ifstream in(std::string(WARDEN_TEST_DATA) + "/" + name + ".wasm", std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+using test::guest_bytes;
 
 bool has_control(std::string_view s) {
   for (unsigned char c : s)
@@ -46,7 +43,7 @@ TEST(EscapeUntrusted, EscapesEverythingThatIsNotPrintable) {
 // ---- 6. error text a plugin controls ----
 
 TEST(UntrustedText, ThePluginsErrorMessageIsEscaped) {
-  auto p = extism::Plugin::create(guest("untrusted_text"));
+  auto p = extism::Plugin::create(guest_bytes("untrusted_text"));
   ASSERT_TRUE(p) << p.error().message;
   auto r = (*p)->call("error_from_input", std::string_view("\x1b[2J\x1b[H{\"count\": 3}\n\x07"));
   ASSERT_FALSE(r);
@@ -61,7 +58,7 @@ TEST(UntrustedText, ThePluginsErrorMessageIsEscaped) {
 TEST(UntrustedText, ARefusedRequestsUrlIsEscaped) {
   extism::Manifest m;
   extism::WasmSource s;
-  s.data = guest("untrusted_text");
+  s.data = guest_bytes("untrusted_text");
   m.wasm.push_back(s);
   auto p = extism::Plugin::create(m);
   ASSERT_TRUE(p) << p.error().message;
@@ -73,7 +70,7 @@ TEST(UntrustedText, ARefusedRequestsUrlIsEscaped) {
 }
 
 TEST(UntrustedText, LinkErrorsNamingImportsAreEscaped) {
-  const auto bytes = guest("untrusted_names");
+  const auto bytes = guest_bytes("untrusted_names");
   auto p = extism::Plugin::create(bytes);
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().message,
@@ -109,7 +106,7 @@ class HttpSmuggling : public ::testing::Test {
   void SetUp() override {
     extism::Manifest m;
     extism::WasmSource s;
-    s.data = guest("untrusted_text");
+    s.data = guest_bytes("untrusted_text");
     m.wasm.push_back(s);
     m.allowed_hosts = std::vector<std::string>{"127.0.0.1"};
     auto p = extism::Plugin::create(m);
