@@ -124,7 +124,11 @@ void BM_BulkStopsOnDeadline(benchmark::State& state) {
   }
   state.SetLabel(state.range(0) ? "memory.copy 1 GiB" : "memory.fill 1 GiB");
 }
-BENCHMARK(BM_BulkStopsOnDeadline)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMicrosecond)
+BENCHMARK(BM_BulkStopsOnDeadline)
+    ->Arg(0)
+    ->Arg(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond)
     ->Iterations(30);
 
 }  // namespace

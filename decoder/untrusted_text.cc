@@ -67,9 +67,7 @@ void escape_into(std::string& out, std::string_view s, bool quote) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        std::snprintf(buf, sizeof buf, "\\x%02x", c);
-        out += buf;
+      default: std::snprintf(buf, sizeof buf, "\\x%02x", c); out += buf;
     }
     ++i;
   }

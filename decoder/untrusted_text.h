@@ -12,8 +12,9 @@ namespace warden {
 
 // At most `max_bytes` of `bytes` (then " [truncated]"), with everything that is not printable
 // escaped: ASCII controls and DEL as \n, \r, \t or \xHH, C1 controls, bidirectional
-// controls and line separators byte by byte as \xHH, bytes that are not valid UTF-8 as \xHH, and the backslash itself as \\.
-// Printable ASCII and valid UTF-8 otherwise pass unchanged, so the result is valid UTF-8.
+// controls and line separators byte by byte as \xHH, bytes that are not valid UTF-8 as \xHH, and
+// the backslash itself as \\. Printable ASCII and valid UTF-8 otherwise pass unchanged, so the
+// result is valid UTF-8.
 std::string escape_untrusted(std::string_view bytes, size_t max_bytes = SIZE_MAX);
 
 // Quoted: "..." around escape_untrusted(), with a quote inside escaped as \".

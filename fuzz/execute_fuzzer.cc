@@ -36,8 +36,14 @@ void stub_imports(const Module& module, Store& store, Linker& linker) {
                                   std::span<Value>) -> HostResult { return {}; });
         continue;
       }
-      case ExternKind::Memory: x.memory = store.create_memory(im.memory); if (!x.memory) return; break;
-      case ExternKind::Table: x.table = store.create_table(im.table); if (!x.table) return; break;
+      case ExternKind::Memory:
+        x.memory = store.create_memory(im.memory);
+        if (!x.memory) return;
+        break;
+      case ExternKind::Table:
+        x.table = store.create_table(im.table);
+        if (!x.table) return;
+        break;
       case ExternKind::Global:
         x.global = store.create_global(im.global, Value{im.global.type, 0});
         break;

@@ -104,7 +104,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     t->response.headers.clear();  // a new hop (or 100-continue): keep only the last response's
   } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
       value.remove_suffix(1);
     t->response.headers.emplace_back(lower(line.substr(0, colon)), std::string(value));
@@ -199,7 +200,8 @@ std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(
   for (int hop = 0;; ++hop) {
     const auto host = url_host(url);
     if (!host || !allowed(limits, *host))
-      return fail(HttpError::Kind::NotAllowed, "HTTP request to " + escape_untrusted(url, 2048) + " is not allowed");
+      return fail(HttpError::Kind::NotAllowed,
+                  "HTTP request to " + escape_untrusted(url, 2048) + " is not allowed");
 
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
     if (!curl) return fail(HttpError::Kind::Failed, "HTTP client could not start");
@@ -217,7 +219,8 @@ std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     if (limits.max_response_bytes < (uint64_t{1} << 62))
-      curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limits.max_response_bytes));
+      curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+                       static_cast<curl_off_t>(limits.max_response_bytes));
     if (limits.deadline) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           *limits.deadline - std::chrono::steady_clock::now());
@@ -242,7 +245,8 @@ std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(
                       std::to_string(limits.max_response_bytes) + " bytes)");
     if (t.headers_too_large)
       return fail(HttpError::Kind::TooLarge, "HTTP response headers exceed 1 MiB");
-    if (t.cancelled || rc == CURLE_OPERATION_TIMEDOUT) return fail(HttpError::Kind::Timeout, "timeout");
+    if (t.cancelled || rc == CURLE_OPERATION_TIMEDOUT)
+      return fail(HttpError::Kind::Timeout, "timeout");
     if (rc != CURLE_OK)
       return fail(HttpError::Kind::Failed, "HTTP request to " + escape_untrusted(url, 2048) +
                                                " failed: " + curl_easy_strerror(rc));
@@ -253,7 +257,8 @@ std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(
     if (status >= 300 && status < 400 && status != 304 &&
         curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
       if (hop >= limits.max_redirects)
-        return fail(HttpError::Kind::Failed, "HTTP request to " + escape_untrusted(request.url, 2048) +
+        return fail(HttpError::Kind::Failed, "HTTP request to " +
+                                                 escape_untrusted(request.url, 2048) +
                                                  " failed: too many redirects");
       url = location;
       // 301/302/303 turn into a GET without a body, as browsers and curl do.

@@ -44,8 +44,8 @@ struct HttpError {
 
 // Performs the request. Failures: "HTTP request to URL is not allowed", "timeout", a response
 // over the cap, or the transport's own error.
-std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(const HttpRequest& request,
-                                                                            const HttpLimits& limits);
+std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(
+    const HttpRequest& request, const HttpLimits& limits);
 
 using HttpFetcher = std::function<decltype(http_fetch)>;
 

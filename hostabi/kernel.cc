@@ -239,10 +239,10 @@ HostResult fn_http_headers(Kernel& k, CallContext&, Args, Results r) {
   return set_handle(r, copy_out(k, k.http_headers_json));
 }
 
-#define LOG_FUNCTION(name, level)                                \
+#define LOG_FUNCTION(name, level)                                  \
   HostResult fn_##name(Kernel& k, CallContext&, Args a, Results) { \
-    log_message(k, LogLevel::level, u64(a[0]));                  \
-    return {};                                                   \
+    log_message(k, LogLevel::level, u64(a[0]));                    \
+    return {};                                                     \
   }
 LOG_FUNCTION(log_trace, Trace)
 LOG_FUNCTION(log_debug, Debug)

@@ -35,10 +35,10 @@ const std::vector<KernelFunctionInfo>& kernel_functions();
 const KernelFunctionInfo* find_kernel_function(std::string_view name);
 
 struct KernelLimits {
-  uint64_t max_var_bytes = 1 << 20;             // 0 disables vars
+  uint64_t max_var_bytes = 1 << 20;  // 0 disables vars
   uint64_t max_http_response_bytes = 50ull << 20;
-  size_t max_log_message_bytes = 16 << 10;      // longer messages are cut
-  size_t max_log_bytes_per_call = 1 << 20;      // then one notice, then silence until the next call
+  size_t max_log_message_bytes = 16 << 10;  // longer messages are cut
+  size_t max_log_bytes_per_call = 1 << 20;  // then one notice, then silence until the next call
 };
 
 class Kernel {

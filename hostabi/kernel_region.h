@@ -18,9 +18,9 @@ namespace warden::extism {
 
 class KernelRegion {
  public:
-  static constexpr uint64_t kFirstHandle = 16;        // nothing starts below: 0 stays null
-  static constexpr uint64_t kPageSize = 65536;        // growth unit, charged to the budget
-  static constexpr uint64_t kMaxBytes = 4ull << 30;   // as large as a wasm32 memory
+  static constexpr uint64_t kFirstHandle = 16;       // nothing starts below: 0 stays null
+  static constexpr uint64_t kPageSize = 65536;       // growth unit, charged to the budget
+  static constexpr uint64_t kMaxBytes = 4ull << 30;  // as large as a wasm32 memory
   // What one live block costs the host beyond its bytes (its entry in live_, and the free-list
   // entries it can become), charged to the budget with the block: a plugin that allocates
   // millions of 1-byte blocks pays for their bookkeeping, not only for 8 bytes each.
@@ -82,11 +82,11 @@ class KernelRegion {
 
   MemoryBudget* budget_;
   ByteBuffer bytes_;
-  uint64_t charged_pages_ = 0;  // what the budget has paid for (never given back)
+  uint64_t charged_pages_ = 0;    // what the budget has paid for (never given back)
   uint64_t used_ = kFirstHandle;  // bump pointer: everything below is a block or free
   std::unordered_map<uint64_t, Block> live_;
-  std::map<uint64_t, uint64_t> free_by_offset_;           // offset -> size, for coalescing
-  std::multimap<uint64_t, uint64_t> free_by_size_;        // size -> offset, for best fit
+  std::map<uint64_t, uint64_t> free_by_offset_;     // offset -> size, for coalescing
+  std::multimap<uint64_t, uint64_t> free_by_size_;  // size -> offset, for best fit
 };
 
 }  // namespace warden::extism

@@ -22,7 +22,8 @@ struct Bad {
 
 [[noreturn]] void bad(std::string message) { throw Bad{"manifest: " + std::move(message)}; }
 
-void only_fields(const json& object, std::string_view where, std::initializer_list<std::string_view> known) {
+void only_fields(const json& object, std::string_view where,
+                 std::initializer_list<std::string_view> known) {
   if (!object.is_object()) bad(std::string(where) + " must be an object");
   for (const auto& [key, value] : object.items()) {
     bool ok = false;
@@ -60,8 +61,8 @@ class DuplicateKeyCheck {
       case json::parse_event_t::key: {
         const std::string& key = parsed.get_ref<const std::string&>();
         if (!keys_.back().insert(key).second)
-          bad("duplicate key " + quote_untrusted(key, 256) + " (at depth " +
-              std::to_string(depth) + ")");
+          bad("duplicate key " + quote_untrusted(key, 256) + " (at depth " + std::to_string(depth) +
+              ")");
         break;
       }
       default: break;
@@ -104,7 +105,8 @@ WasmSource parse_source(const json& j, size_t index) {
     only_fields(j, where, {"url", "headers", "method", "name", "hash"});
     s.kind = WasmSource::Kind::Url;
     s.url = name_field(j["url"], where + ".url");
-    if (j.contains("method") && !j["method"].is_null()) s.method = name_field(j["method"], where + ".method");
+    if (j.contains("method") && !j["method"].is_null())
+      s.method = name_field(j["method"], where + ".method");
     if (j.contains("headers") && !j["headers"].is_null()) {
       if (!j["headers"].is_object()) bad(where + ".headers must be an object of strings");
       for (const auto& [k, v] : j["headers"].items())
@@ -140,13 +142,15 @@ Result<Manifest, ManifestError> parse_manifest(std::string_view text) {
     if (j.contains("memory") && !j["memory"].is_null()) {
       const json& mem = j["memory"];
       only_fields(mem, "\"memory\"", {"max_pages", "max_http_response_bytes", "max_var_bytes"});
-      if (mem.contains("max_pages")) m.max_pages = unsigned_field<uint32_t>(mem["max_pages"], "memory.max_pages");
+      if (mem.contains("max_pages"))
+        m.max_pages = unsigned_field<uint32_t>(mem["max_pages"], "memory.max_pages");
       if (mem.contains("max_http_response_bytes"))
         m.max_http_response_bytes = unsigned_field<uint64_t>(mem["max_http_response_bytes"],
                                                              "memory.max_http_response_bytes")
                                         .value_or(50ull << 20);
       if (mem.contains("max_var_bytes"))
-        m.max_var_bytes = unsigned_field<uint64_t>(mem["max_var_bytes"], "memory.max_var_bytes").value_or(1 << 20);
+        m.max_var_bytes = unsigned_field<uint64_t>(mem["max_var_bytes"], "memory.max_var_bytes")
+                              .value_or(1 << 20);
     }
     if (j.contains("config") && !j["config"].is_null()) {
       if (!j["config"].is_object()) bad("\"config\" must be an object of strings");
@@ -156,7 +160,8 @@ Result<Manifest, ManifestError> parse_manifest(std::string_view text) {
     if (j.contains("allowed_hosts") && !j["allowed_hosts"].is_null()) {
       if (!j["allowed_hosts"].is_array()) bad("\"allowed_hosts\" must be an array of strings");
       std::vector<std::string> hosts;
-      for (const json& h : j["allowed_hosts"]) hosts.push_back(name_field(h, "allowed_hosts entries"));
+      for (const json& h : j["allowed_hosts"])
+        hosts.push_back(name_field(h, "allowed_hosts entries"));
       m.allowed_hosts = std::move(hosts);
     }
     if (j.contains("allowed_paths") && !j["allowed_paths"].is_null()) {
@@ -167,7 +172,8 @@ Result<Manifest, ManifestError> parse_manifest(std::string_view text) {
         m.allowed_paths.emplace_back(k, name_field(v, where));
       }
     }
-    if (j.contains("timeout_ms")) m.timeout_ms = unsigned_field<uint64_t>(j["timeout_ms"], "timeout_ms");
+    if (j.contains("timeout_ms"))
+      m.timeout_ms = unsigned_field<uint64_t>(j["timeout_ms"], "timeout_ms");
     return m;
   } catch (const Bad& e) {
     return Failure{ManifestError{e.message}};
@@ -177,16 +183,18 @@ Result<Manifest, ManifestError> parse_manifest(std::string_view text) {
 }
 
 Result<std::vector<uint8_t>, ManifestError> load_source(const WasmSource& source,
-                                                       const SourceFetch& fetch) {
+                                                        const SourceFetch& fetch) {
   std::vector<uint8_t> bytes;
   switch (source.kind) {
     case WasmSource::Kind::Data: bytes = source.data; break;
     case WasmSource::Kind::Path: {
       std::ifstream in(source.path, std::ios::binary);
-      if (!in) return Failure{ManifestError{"cannot read wasm file " + escape_untrusted(source.path)}};
+      if (!in)
+        return Failure{ManifestError{"cannot read wasm file " + escape_untrusted(source.path)}};
       std::ostringstream buffer;
       buffer << in.rdbuf();
-      if (in.bad()) return Failure{ManifestError{"cannot read wasm file " + escape_untrusted(source.path)}};
+      if (in.bad())
+        return Failure{ManifestError{"cannot read wasm file " + escape_untrusted(source.path)}};
       const std::string s = buffer.str();
       bytes.assign(s.begin(), s.end());
       break;
@@ -200,12 +208,14 @@ Result<std::vector<uint8_t>, ManifestError> load_source(const WasmSource& source
       limits.cancelled = fetch.cancelled;
       const std::string url = escape_untrusted(source.url, 2048);
       if (fetch.allowed_hosts.empty())
-        return Failure{ManifestError{"cannot fetch " + url +
-                                     ": no source hosts are allowed (PluginOptions::allowed_sources)"}};
+        return Failure{
+            ManifestError{"cannot fetch " + url +
+                          ": no source hosts are allowed (PluginOptions::allowed_sources)"}};
       auto [response, error] = http_fetch(request, limits);
       if (error) {
         if (error->kind == HttpError::Kind::NotAllowed)
-          return Failure{ManifestError{"cannot fetch " + url + ": the host is not an allowed source"}};
+          return Failure{
+              ManifestError{"cannot fetch " + url + ": the host is not an allowed source"}};
         return Failure{ManifestError{"cannot fetch " + url + ": " + error->message}};
       }
       if (response->status < 200 || response->status > 299)
@@ -218,7 +228,8 @@ Result<std::vector<uint8_t>, ManifestError> load_source(const WasmSource& source
   if (source.hash) {
     const std::string found = sha256_hex(bytes);
     if (found != *source.hash)
-      return Failure{ManifestError{"Hash mismatch, found " + found + " but expected " + *source.hash}};
+      return Failure{
+          ManifestError{"Hash mismatch, found " + found + " but expected " + *source.hash}};
   }
   return bytes;
 }

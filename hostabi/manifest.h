@@ -24,10 +24,10 @@ struct ManifestError {
 
 struct WasmSource {
   enum class Kind { Path, Data, Url } kind = Kind::Data;
-  std::string path;                 // Kind::Path
-  std::vector<uint8_t> data;        // Kind::Data (already decoded from base64)
-  std::string url;                  // Kind::Url
-  std::string method = "GET";       // Kind::Url
+  std::string path;            // Kind::Path
+  std::vector<uint8_t> data;   // Kind::Data (already decoded from base64)
+  std::string url;             // Kind::Url
+  std::string method = "GET";  // Kind::Url
   std::vector<std::pair<std::string, std::string>> headers;  // Kind::Url
   std::optional<std::string> name;  // module name for linking; unnamed = "main"
   std::optional<std::string> hash;  // lower-case hex SHA-256 of the bytes
@@ -41,7 +41,7 @@ struct Manifest {
   uint64_t max_http_response_bytes = 50ull << 20;
   uint64_t max_var_bytes = 1 << 20;
   std::map<std::string, std::string> config;
-  std::optional<std::vector<std::string>> allowed_hosts;  // none = deny every request
+  std::optional<std::vector<std::string>> allowed_hosts;           // none = deny every request
   std::vector<std::pair<std::string, std::string>> allowed_paths;  // host ("ro:" prefix) -> guest
   std::optional<uint64_t> timeout_ms;
 };
@@ -60,7 +60,7 @@ struct SourceFetch {
 // The bytes of a source: read, decoded or fetched (libcurl), then checked against its hash:
 // "Hash mismatch, found X but expected Y".
 Result<std::vector<uint8_t>, ManifestError> load_source(const WasmSource& source,
-                                                       const SourceFetch& fetch = {});
+                                                        const SourceFetch& fetch = {});
 
 std::string sha256_hex(std::span<const uint8_t> bytes);
 std::optional<std::vector<uint8_t>> base64_decode(std::string_view text);

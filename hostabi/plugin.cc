@@ -109,7 +109,8 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
     const std::string dir = host.starts_with("ro:") ? host.substr(3) : host;
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec))
-      return Failure{PluginError{"allowed_paths: " + escape_untrusted(dir) + " is not a directory", -1}};
+      return Failure{
+          PluginError{"allowed_paths: " + escape_untrusted(dir) + " is not a directory", -1}};
     wasi::UniqueFd probe(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!probe || wasi::on_host_pseudo_fs(probe.get()))
       return Failure{PluginError{"allowed_paths: " + escape_untrusted(dir) +
@@ -132,7 +133,8 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
     for (size_t j = 0; j < i; ++j)
       if (manifest.wasm[j].module_name() == source.module_name())
         return Failure{PluginError{
-            "duplicate module name " + quote_untrusted(source.module_name()) + " in the manifest", -1}};
+            "duplicate module name " + quote_untrusted(source.module_name()) + " in the manifest",
+            -1}};
     auto bytes = load_source(source, fetch);
     if (!bytes) return Failure{PluginError{bytes.error().message, -1}};
     auto compiled = compile_shared(plugin->engine_, std::move(*bytes));
@@ -158,7 +160,8 @@ Result<void, PluginError> Plugin::check_imports() const {
   for (const Module& m : modules_) {
     const warden::Module& module = m.compiled->module();
     for (const Import& import : module.imports) {
-      const std::string where = "`" + escape_untrusted(import.module) + "::" + escape_untrusted(import.name) + "`";
+      const std::string where =
+          "`" + escape_untrusted(import.module) + "::" + escape_untrusted(import.name) + "`";
       if (import.module == kEnvModule) {
         const KernelFunctionInfo* info = find_kernel_function(import.name);
         if (import.kind != ExternKind::Func)

@@ -223,10 +223,11 @@ std::optional<std::string> read_link(int dir, const char* name) {
 
 }  // namespace
 
-bool links_stay_beneath_after_move(FileId root, int parent, const std::string& name,
-                                   int new_parent, size_t max_entries) {
+bool links_stay_beneath_after_move(FileId root, int parent, const std::string& name, int new_parent,
+                                   size_t max_entries) {
   struct stat st {};
-  if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return true;  // renameat reports it
+  if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return true;  // renameat reports it
   const int64_t base = depth_below(root, new_parent);
   if (base < 0) return false;
   if (S_ISLNK(st.st_mode)) {
@@ -240,9 +241,9 @@ bool links_stay_beneath_after_move(FileId root, int parent, const std::string& n
     int64_t depth;  // of this directory below the root, after the move
   };
   std::deque<Pending> todo;
-  todo.push_back({UniqueFd(::openat(parent, name.c_str(),
-                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)),
-                  base + 1});
+  todo.push_back(
+      {UniqueFd(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)),
+       base + 1});
   size_t seen = 0;
   while (!todo.empty()) {
     Pending here = std::move(todo.front());

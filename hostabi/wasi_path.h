@@ -100,7 +100,7 @@ bool target_stays_beneath(int64_t depth, std::string_view target);
 // directory, to a shallower place. True when every symlink that the name `name` in `parent`
 // is, or holds (a directory's whole subtree, up to `max_entries` entries), still stays beneath
 // `root` once it lies in `new_parent`. False also when the subtree is too large to check.
-bool links_stay_beneath_after_move(FileId root, int parent, const std::string& name,
-                                   int new_parent, size_t max_entries = 100'000);
+bool links_stay_beneath_after_move(FileId root, int parent, const std::string& name, int new_parent,
+                                   size_t max_entries = 100'000);
 
 }  // namespace warden::wasi

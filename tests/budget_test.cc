@@ -170,7 +170,7 @@ TEST(Budget, TableGrowReturnsMinusOneWhenTheStoreOrTheBudgetRefuses) {
     auto grow = [&](int32_t n) { return store.call(**inst, "grow", {{Value::i32(n)}}); };
     EXPECT_EQ((*grow(8192))[0].as_i32(), 0);
     EXPECT_EQ((*grow(1))[0].as_i32(), -1);
-    EXPECT_FALSE(budget.exhausted);  // a refused table.grow is not a failed call
+    EXPECT_FALSE(budget.exhausted);          // a refused table.grow is not a failed call
     EXPECT_EQ((*grow(-1))[0].as_i32(), -1);  // 2^32 - 1 elements: past every maximum
     EXPECT_EQ((*store.call(**inst, "size", {}))[0].as_i32(), 8192);
   }
@@ -276,7 +276,8 @@ TEST(Budget, ChunkedCopiesOfOverlappingRangesMatchMemmove) {
   for (uint32_t shift : {1u, 4096u, (1u << 20) + 7}) {
     for (bool up : {true, false}) {
       uint8_t* mem = g.memory();
-      for (uint32_t i = 0; i < n + shift + 16; ++i) mem[i] = static_cast<uint8_t>(i * 2654435761u >> 13);
+      for (uint32_t i = 0; i < n + shift + 16; ++i)
+        mem[i] = static_cast<uint8_t>(i * 2654435761u >> 13);
       std::vector<uint8_t> expected(mem, mem + n + shift + 16);
       const uint32_t dst = up ? shift : 0, src = up ? 0 : shift;
       std::memmove(expected.data() + dst, expected.data() + src, n);

@@ -42,7 +42,9 @@ Bytes read_file(const std::string& path) {
   EXPECT_TRUE(in) << "cannot read " << path;
   return {std::istreambuf_iterator<char>(in), {}};
 }
-Bytes guest(const std::string& name) { return read_file(std::string(WARDEN_TEST_DATA) + "/" + name); }
+Bytes guest(const std::string& name) {
+  return read_file(std::string(WARDEN_TEST_DATA) + "/" + name);
+}
 
 // Signed LEB128 (for block types given as a type index, s33).
 Bytes sleb(int64_t value) {
@@ -56,9 +58,7 @@ Bytes sleb(int64_t value) {
   }
 }
 Bytes vec(uint32_t count, const Bytes& items) { return leb(count) + items; }
-Bytes name(std::string_view s) {
-  return leb(s.size()) + Bytes(s.begin(), s.end());
-}
+Bytes name(std::string_view s) { return leb(s.size()) + Bytes(s.begin(), s.end()); }
 // A code section entry: size, then the body (locals and instructions).
 Bytes code_entry(const Bytes& body) { return leb(body.size()) + body; }
 
@@ -67,11 +67,12 @@ Bytes code_entry(const Bytes& body) { return leb(body.size()) + body; }
   auto r = load_module(bytes);
   if (r.ok()) return ::testing::AssertionFailure() << what << ": loaded without error";
   if (!r.error().malformed())
-    return ::testing::AssertionFailure() << what << ": invalid, not malformed: " << r.error().to_string();
+    return ::testing::AssertionFailure()
+           << what << ": invalid, not malformed: " << r.error().to_string();
   const auto& e = std::get<DecodeError>(r.error().error);
   if (e.code != code)
-    return ::testing::AssertionFailure() << what << ": expected " << decode_error_name(code)
-                                         << ", got " << e.to_string();
+    return ::testing::AssertionFailure()
+           << what << ": expected " << decode_error_name(code) << ", got " << e.to_string();
   if (!e.message.starts_with(decode_error_text(code)))
     return ::testing::AssertionFailure() << what << ": message " << e.message;
   return ::testing::AssertionSuccess();
@@ -80,11 +81,12 @@ Bytes code_entry(const Bytes& body) { return leb(body.size()) + body; }
   auto r = load_module(bytes);
   if (r.ok()) return ::testing::AssertionFailure() << what << ": loaded without error";
   if (r.error().malformed())
-    return ::testing::AssertionFailure() << what << ": malformed, not invalid: " << r.error().to_string();
+    return ::testing::AssertionFailure()
+           << what << ": malformed, not invalid: " << r.error().to_string();
   const auto& e = std::get<ValidationError>(r.error().error);
   if (e.code != code)
-    return ::testing::AssertionFailure() << what << ": expected " << validation_error_name(code)
-                                         << ", got " << e.to_string();
+    return ::testing::AssertionFailure()
+           << what << ": expected " << validation_error_name(code) << ", got " << e.to_string();
   if (!e.message.starts_with(validation_error_text(code)))
     return ::testing::AssertionFailure() << what << ": message " << e.message;
   return ::testing::AssertionSuccess();
@@ -168,12 +170,12 @@ Value U(uint32_t v) { return Value::i32(static_cast<int32_t>(v)); }
 // The host imports of hostile_exec.wat: host_grow grows the caller's memory; reenter calls the
 // guest's "down" again (unbounded guest -> host -> guest recursion).
 void exec_imports(Linker& l, Instance* const* instance) {
-  l.define_function("env", "host_grow", FuncType{{I32}, {I32}},
-                    [](CallContext& ctx, std::span<const Value> args,
-                       std::span<Value> results) -> HostResult {
-                      results[0] = Value::i32(ctx.memory()->grow(args[0].as_i32()));
-                      return {};
-                    });
+  l.define_function(
+      "env", "host_grow", FuncType{{I32}, {I32}},
+      [](CallContext& ctx, std::span<const Value> args, std::span<Value> results) -> HostResult {
+        results[0] = Value::i32(ctx.memory()->grow(args[0].as_i32()));
+        return {};
+      });
   l.define_function("env", "reenter", FuncType{{I32}, {I32}},
                     [instance](CallContext& ctx, std::span<const Value> args,
                                std::span<Value> results) -> HostResult {
@@ -196,15 +198,15 @@ struct ModuleParts {
   Bytes types = vec(2, B("\x60\x00\x00\x60\x01\x7f\x01\x7f"));  // 0: () -> (), 1: (i32) -> (i32)
   Bytes imports;
   Bytes functions = vec(1, B("\x00"));
-  Bytes tables = vec(1, B("\x70\x00\x01"));       // funcref, min 1
-  Bytes memories = vec(1, B("\x00\x01"));         // min 1
+  Bytes tables = vec(1, B("\x70\x00\x01"));           // funcref, min 1
+  Bytes memories = vec(1, B("\x00\x01"));             // min 1
   Bytes globals = vec(1, B("\x7f\x00\x41\x00\x0b"));  // immutable i32 = 0
   Bytes exports;
   Bytes start;
-  Bytes elems = vec(1, B("\x01\x00\x01\x00"));    // passive, funcref, [func 0]
+  Bytes elems = vec(1, B("\x01\x00\x01\x00"));  // passive, funcref, [func 0]
   Bytes datacount = B("\x01");
-  Bytes body = B("\x00\x0b");                     // the one function's body
-  Bytes data = vec(1, B("\x01\x01x"));            // passive, "x"
+  Bytes body = B("\x00\x0b");           // the one function's body
+  Bytes data = vec(1, B("\x01\x01x"));  // passive, "x"
 
   Bytes build() const {
     Bytes m = header() + section(1, types);
@@ -237,8 +239,7 @@ TEST(HostileClass, C01_LengthPastBufferEveryPrefixIsRefused) {
   for (size_t n = 0; n < full.size(); ++n) {
     const Bytes prefix(full.begin(), full.begin() + n);
     auto r = load_module(prefix);
-    const bool at_boundary =
-        std::find(boundaries.begin(), boundaries.end(), n) != boundaries.end();
+    const bool at_boundary = std::find(boundaries.begin(), boundaries.end(), n) != boundaries.end();
     if (at_boundary) continue;  // may be a complete (if unusual) module, or an invalid one
     ASSERT_FALSE(r.ok()) << "prefix of " << n << " bytes loaded";
     EXPECT_TRUE(r.error().malformed()) << n << ": " << r.error().to_string();
@@ -249,16 +250,17 @@ TEST(HostileClass, C01_LengthPastBufferEveryPrefixIsRefused) {
   // The same prefixes through the embedding API (CompiledModule::compile) are refused too.
   for (size_t n = 9; n < full.size(); n += 7) {
     if (std::find(boundaries.begin(), boundaries.end(), n) != boundaries.end()) continue;
-    EXPECT_FALSE(CompiledModule::compile(engine, Bytes(full.begin(), full.begin() + n)))
-        << n;
+    EXPECT_FALSE(CompiledModule::compile(engine, Bytes(full.begin(), full.begin() + n))) << n;
   }
 }
 
 TEST(HostileClass, C01_LengthPastBufferNamesAndVectors) {
   // An export name 16 bytes long in an export section with 3 bytes left; the file goes on (a
   // custom section follows), so a check against the file alone would read the next section.
-  const Bytes export_name_past_section =
-      header() + section(7, B("\x01\x10" "ab")) + section(0, name("pad") + Bytes(32, 'z'));
+  const Bytes export_name_past_section = header() +
+                                         section(7, B("\x01\x10"
+                                                      "ab")) +
+                                         section(0, name("pad") + Bytes(32, 'z'));
   EXPECT_TRUE(malformed_with(export_name_past_section, DCode::LengthOutOfBounds, "export name"));
   // Name lengths of 2^32 - 1 (import module name, import field name).
   EXPECT_TRUE(malformed_with(header() + section(2, B("\x01") + leb(0xFFFFFFFF) + B("m")),
@@ -266,7 +268,10 @@ TEST(HostileClass, C01_LengthPastBufferNamesAndVectors) {
   EXPECT_TRUE(malformed_with(header() + section(2, B("\x01\x01m") + leb(0xFFFFFFFF) + B("f")),
                              DCode::LengthOutOfBounds, "import name 2^32-1"));
   // A custom section whose name runs past its section but not past the file.
-  EXPECT_TRUE(malformed_with(header() + section(0, B("\x08" "abc")) + section(0, name("x")),
+  EXPECT_TRUE(malformed_with(header() +
+                                 section(0, B("\x08"
+                                              "abc")) +
+                                 section(0, name("x")),
                              DCode::LengthOutOfBounds, "custom name"));
   // A data segment of 2^32 - 1 bytes in a file of a few bytes: refused before allocating.
   ModuleParts p;
@@ -296,22 +301,24 @@ TEST(HostileClass, C01_LengthPastBufferNamesAndVectors) {
 TEST(HostileClass, C02_TruncatedBodyAndInitExpressionsAreRefused) {
   // A body with blocks, if/else, prefix opcodes, memargs, LEB immediates and a br_table. Every
   // strict prefix of it, framed correctly (so only the body checks can catch it), is refused.
-  const Bytes body = B("\x00"                               // no locals
-                       "\x02\x40"                           // block
-                       "\x41\x80\x80\x04"                   // i32.const 65536 (3-byte LEB)
-                       "\x04\x7f\x41\x01\x05\x41\x02\x0b"   // if (result i32) 1 else 2 end (pops 65536)
-                       "\x1a"                               // drop (the if's result)
-                       "\x41\x00\x41\x00\x41\x00\xfc\x0a\x00\x00"  // memory.copy
-                       "\x41\x00\x41\x00\x41\x00\xfc\x08\x00\x00"  // memory.init 0
-                       "\xfc\x09\x00"                       // data.drop 0
-                       "\x41\x00\x28\x02\x80\x01\x1a"       // i32.load offset=128, drop
-                       "\x42\xff\xff\xff\xff\xff\xff\xff\xff\xff\x00\x1a"  // i64.const -1 (10 bytes)
-                       "\x44\x00\x00\x00\x00\x00\x00\xf0\x3f\x1a"  // f64.const 1
-                       "\x41\x00\x0e\x02\x00\x00\x00"       // br_table 0 0 0
-                       "\x0b"                               // end (block)
-                       "\xd2\x00\x1a"                       // ref.func 0, drop
-                       "\x0b");                             // end (function)
-  ASSERT_TRUE(load_module(with_body(body)).ok()) << load_module(with_body(body)).error().to_string();
+  const Bytes body =
+      B("\x00"                                      // no locals
+        "\x02\x40"                                  // block
+        "\x41\x80\x80\x04"                          // i32.const 65536 (3-byte LEB)
+        "\x04\x7f\x41\x01\x05\x41\x02\x0b"          // if (result i32) 1 else 2 end (pops 65536)
+        "\x1a"                                      // drop (the if's result)
+        "\x41\x00\x41\x00\x41\x00\xfc\x0a\x00\x00"  // memory.copy
+        "\x41\x00\x41\x00\x41\x00\xfc\x08\x00\x00"  // memory.init 0
+        "\xfc\x09\x00"                              // data.drop 0
+        "\x41\x00\x28\x02\x80\x01\x1a"              // i32.load offset=128, drop
+        "\x42\xff\xff\xff\xff\xff\xff\xff\xff\xff\x00\x1a"  // i64.const -1 (10 bytes)
+        "\x44\x00\x00\x00\x00\x00\x00\xf0\x3f\x1a"          // f64.const 1
+        "\x41\x00\x0e\x02\x00\x00\x00"                      // br_table 0 0 0
+        "\x0b"                                              // end (block)
+        "\xd2\x00\x1a"                                      // ref.func 0, drop
+        "\x0b");                                            // end (function)
+  ASSERT_TRUE(load_module(with_body(body)).ok())
+      << load_module(with_body(body)).error().to_string();
   for (size_t n = 1; n < body.size(); ++n) {
     auto r = load_module(with_body(Bytes(body.begin(), body.begin() + n)));
     ASSERT_FALSE(r.ok()) << "body cut at " << n << " loaded";
@@ -355,8 +362,8 @@ Bytes br_table_module(uint32_t count, const Bytes& rest) {
 }
 
 TEST(HostileClass, C03_BrTableTargetCountWraps) {
-  for (uint32_t count : {0xFFFFFFFCu, 0xFFFFFFFDu, 0xFFFFFFFEu, 0xFFFFFFFFu, 0x80000000u,
-                         0x40000000u, 1'000'001u}) {
+  for (uint32_t count :
+       {0xFFFFFFFCu, 0xFFFFFFFDu, 0xFFFFFFFEu, 0xFFFFFFFFu, 0x80000000u, 0x40000000u, 1'000'001u}) {
     const Bytes m = br_table_module(count, B("\x00\x00\x0b"));
     auto r = load_module(m);
     ASSERT_FALSE(r.ok()) << count;
@@ -403,7 +410,8 @@ TEST(HostileClass, C04_BrTableLabelsWithDifferentAritiesOrDepthsPastTheStack) {
       VCode::TypeMismatch, "arity 0 vs 1"));
   // Same arity, different types: block (result i32) { block (result f32) { br_table [0] 1 } }.
   EXPECT_TRUE(invalid_with(
-      with_body(B("\x00\x02\x7f\x02\x7d\x41\x00\x41\x00\x0e\x01\x00\x01\x0b\x1a\x41\x00\x0b\x1a\x0b")),
+      with_body(
+          B("\x00\x02\x7f\x02\x7d\x41\x00\x41\x00\x0e\x01\x00\x01\x0b\x1a\x41\x00\x0b\x1a\x0b")),
       VCode::TypeMismatch, "f32 vs i32"));
   // Depths: the function body alone has 1 label; two blocks make 3.
   for (uint32_t depth : {1u, 2u, 0xFFFFFFFFu, 0x80000000u}) {
@@ -414,9 +422,8 @@ TEST(HostileClass, C04_BrTableLabelsWithDifferentAritiesOrDepthsPastTheStack) {
                              VCode::UnknownLabel, "default depth"))
         << depth;
   }
-  EXPECT_TRUE(invalid_with(
-      with_body(B("\x00\x02\x40\x02\x40\x41\x00\x0e\x01\x03\x00\x0b\x0b\x0b")),
-      VCode::UnknownLabel, "depth 3 under two blocks"));
+  EXPECT_TRUE(invalid_with(with_body(B("\x00\x02\x40\x02\x40\x41\x00\x0e\x01\x03\x00\x0b\x0b\x0b")),
+                           VCode::UnknownLabel, "depth 3 under two blocks"));
   // Depth = height - 1 (the function's own label) is valid, and runs.
   ModuleParts p;
   p.functions = vec(1, B("\x01"));
@@ -446,7 +453,8 @@ TEST(HostileClass, C05_ImmediatePastBodyEndMissingOrExtraEnd) {
       {"f64.const with 3 bytes", B("\x00\x44\x00\x00\x00"), DCode::UnexpectedEndOfSection},
       {"call index LEB continues", B("\x00\x10\x80"), DCode::UnexpectedEndOfSection},
       {"memarg without offset", B("\x00\x41\x00\x28\x02"), DCode::UnexpectedEndOfSection},
-      {"br_table without its targets", B("\x00\x41\x00\x0e\x02\x00"), DCode::UnexpectedEndOfSection},
+      {"br_table without its targets", B("\x00\x41\x00\x0e\x02\x00"),
+       DCode::UnexpectedEndOfSection},
       {"0xfc prefix alone", B("\x00\xfc"), DCode::UnexpectedEndOfSection},
       {"0xfc sub-opcode LEB continues", B("\x00\xfc\x80"), DCode::UnexpectedEndOfSection},
       {"memory.fill without its zero byte", B("\x00\x41\x00\x41\x00\x41\x00\xfc\x0b"),
@@ -464,7 +472,8 @@ TEST(HostileClass, C05_ImmediatePastBodyEndMissingOrExtraEnd) {
   // end rather than read the second body's bytes as the rest of the immediate.
   const Bytes first = B("\x00\x41\x80");
   const Bytes second = B("\x00\x0b");
-  const Bytes m = header() + section(1, vec(1, B("\x60\x00\x00"))) + section(3, vec(2, B("\x00\x00"))) +
+  const Bytes m = header() + section(1, vec(1, B("\x60\x00\x00"))) +
+                  section(3, vec(2, B("\x00\x00"))) +
                   section(10, vec(2, code_entry(first) + code_entry(second)));
   auto r = load_module(m);
   ASSERT_FALSE(r.ok());
@@ -489,7 +498,8 @@ TEST(HostileClass, C06_IndexImmediatesAtCountCountPlusOneAndMax) {
   const auto z = B("\x41\x00");
   const Case body_cases[] = {
       {"call", 1, [](const Bytes& i) { return B("\x10") + i; }, VCode::UnknownFunction},
-      {"ref.func", 1, [](const Bytes& i) { return B("\xd2") + i + B("\x1a"); }, VCode::UnknownFunction},
+      {"ref.func", 1, [](const Bytes& i) { return B("\xd2") + i + B("\x1a"); },
+       VCode::UnknownFunction},
       {"call_indirect type", 2, [&](const Bytes& i) { return z + B("\x11") + i + B("\x00"); },
        VCode::UnknownType},
       {"call_indirect table", 1, [&](const Bytes& i) { return z + B("\x11\x00") + i; },
@@ -501,13 +511,18 @@ TEST(HostileClass, C06_IndexImmediatesAtCountCountPlusOneAndMax) {
          return B("\x02") + sleb(static_cast<int64_t>(v)) + B("\x0b");
        },
        VCode::UnknownType},
-      {"global.get", 1, [](const Bytes& i) { return B("\x23") + i + B("\x1a"); }, VCode::UnknownGlobal},
+      {"global.get", 1, [](const Bytes& i) { return B("\x23") + i + B("\x1a"); },
+       VCode::UnknownGlobal},
       {"global.set", 1, [&](const Bytes& i) { return z + B("\x24") + i; }, VCode::UnknownGlobal},
-      {"local.get", 0, [](const Bytes& i) { return B("\x20") + i + B("\x1a"); }, VCode::UnknownLocal},
+      {"local.get", 0, [](const Bytes& i) { return B("\x20") + i + B("\x1a"); },
+       VCode::UnknownLocal},
       {"local.set", 0, [&](const Bytes& i) { return z + B("\x21") + i; }, VCode::UnknownLocal},
-      {"table.get", 1, [&](const Bytes& i) { return z + B("\x25") + i + B("\x1a"); }, VCode::UnknownTable},
-      {"table.size", 1, [](const Bytes& i) { return B("\xfc\x10") + i + B("\x1a"); }, VCode::UnknownTable},
-      {"table.init elem", 1, [&](const Bytes& i) { return z + z + z + B("\xfc\x0c") + i + B("\x00"); },
+      {"table.get", 1, [&](const Bytes& i) { return z + B("\x25") + i + B("\x1a"); },
+       VCode::UnknownTable},
+      {"table.size", 1, [](const Bytes& i) { return B("\xfc\x10") + i + B("\x1a"); },
+       VCode::UnknownTable},
+      {"table.init elem", 1,
+       [&](const Bytes& i) { return z + z + z + B("\xfc\x0c") + i + B("\x00"); },
        VCode::UnknownElemSegment},
       {"table.init table", 1, [&](const Bytes& i) { return z + z + z + B("\xfc\x0c\x00") + i; },
        VCode::UnknownTable},
@@ -601,7 +616,7 @@ TEST(HostileClass, C07_DropAndReinstantiateLeavesNoStaleReferences) {
     const Bytes importer =
         header() + section(1, vec(1, B("\x60\x00\x01\x7f"))) +
         section(2, vec(2, name("x") + name("memory") + B("\x02\x00\x00") + name("x") +
-                                name("slots") + B("\x01\x70\x00\x00"))) +
+                              name("slots") + B("\x01\x70\x00\x00"))) +
         section(3, vec(1, B("\x00"))) + section(7, vec(1, name("peek") + B("\x00\x00"))) +
         section(10, vec(1, code_entry(B("\x00\x41\x00\x28\x02\x08\x0b"))));  // i32.load offset 8
     Instance* second = nullptr;
@@ -627,13 +642,13 @@ TEST(HostileClass, C07_PluginsCreatedAndDroppedRepeatedly) {
   const Bytes bytes = guest("hostile_plugin.wasm");
   auto options = [] {
     PluginOptions o;
-    o.functions.push_back(PluginFunction{.name = "dup",
-                                         .type = FuncType{{I64}, {I64}},
-                                         .callback = [](CurrentPlugin&, std::span<const Value>,
-                                                        std::span<Value> r) -> HostResult {
-                                           r[0] = Value::i64(0);
-                                           return {};
-                                         }});
+    o.functions.push_back(PluginFunction{
+        .name = "dup",
+        .type = FuncType{{I64}, {I64}},
+        .callback = [](CurrentPlugin&, std::span<const Value>, std::span<Value> r) -> HostResult {
+          r[0] = Value::i64(0);
+          return {};
+        }});
     return o;
   };
   auto keep = Plugin::create(bytes, options());  // shares the compiled module with the others
@@ -659,7 +674,8 @@ TEST(HostileClass, C08_InvalidModulesAreRefusedNotTrusted) {
   Engine engine;
   // call_indirect with no table at all.
   {
-    const Bytes m = header() + section(1, vec(1, B("\x60\x00\x00"))) + section(3, vec(1, B("\x00"))) +
+    const Bytes m = header() + section(1, vec(1, B("\x60\x00\x00"))) +
+                    section(3, vec(1, B("\x00"))) +
                     section(10, vec(1, code_entry(B("\x00\x41\x00\x11\x00\x00\x0b"))));
     EXPECT_TRUE(invalid_with(m, VCode::UnknownTable, "call_indirect without a table"));
     EXPECT_FALSE(CompiledModule::compile(engine, m));
@@ -677,12 +693,13 @@ TEST(HostileClass, C08_InvalidModulesAreRefusedNotTrusted) {
                            "call_indirect with i64 index"));
   // A load without a memory; a store of the wrong type; global.set of an immutable global.
   {
-    const Bytes m = header() + section(1, vec(1, B("\x60\x00\x00"))) + section(3, vec(1, B("\x00"))) +
+    const Bytes m = header() + section(1, vec(1, B("\x60\x00\x00"))) +
+                    section(3, vec(1, B("\x00"))) +
                     section(10, vec(1, code_entry(B("\x00\x41\x00\x28\x02\x00\x1a\x0b"))));
     EXPECT_TRUE(invalid_with(m, VCode::UnknownMemory, "load without memory"));
   }
-  EXPECT_TRUE(invalid_with(with_body(B("\x00\x41\x00\x42\x00\x36\x02\x00\x0b")), VCode::TypeMismatch,
-                           "i32.store of an i64"));
+  EXPECT_TRUE(invalid_with(with_body(B("\x00\x41\x00\x42\x00\x36\x02\x00\x0b")),
+                           VCode::TypeMismatch, "i32.store of an i64"));
   EXPECT_TRUE(invalid_with(with_body(B("\x00\x41\x00\x24\x00\x0b")), VCode::GlobalIsImmutable,
                            "global.set immutable"));
   // A function whose declared result is missing; a br_if whose label needs a value.
@@ -734,16 +751,29 @@ struct MemOp {
 };
 const std::vector<MemOp>& mem_ops() {
   static const std::vector<MemOp> ops = {
-      {0x28, 4, false, {}}, {0x29, 8, false, {}}, {0x2a, 4, false, {}}, {0x2b, 8, false, {}},
-      {0x2c, 1, false, {}}, {0x2d, 1, false, {}}, {0x2e, 2, false, {}}, {0x2f, 2, false, {}},
-      {0x30, 1, false, {}}, {0x31, 1, false, {}}, {0x32, 2, false, {}}, {0x33, 2, false, {}},
-      {0x34, 4, false, {}}, {0x35, 4, false, {}},
+      {0x28, 4, false, {}},
+      {0x29, 8, false, {}},
+      {0x2a, 4, false, {}},
+      {0x2b, 8, false, {}},
+      {0x2c, 1, false, {}},
+      {0x2d, 1, false, {}},
+      {0x2e, 2, false, {}},
+      {0x2f, 2, false, {}},
+      {0x30, 1, false, {}},
+      {0x31, 1, false, {}},
+      {0x32, 2, false, {}},
+      {0x33, 2, false, {}},
+      {0x34, 4, false, {}},
+      {0x35, 4, false, {}},
       {0x36, 4, true, B("\x41\x7f")},
       {0x37, 8, true, B("\x42\x7f")},
       {0x38, 4, true, B("\x43\x00\x00\x80\x3f")},
       {0x39, 8, true, B("\x44\x00\x00\x00\x00\x00\x00\xf0\x3f")},
-      {0x3a, 1, true, B("\x41\x7f")}, {0x3b, 2, true, B("\x41\x7f")},
-      {0x3c, 1, true, B("\x42\x7f")}, {0x3d, 2, true, B("\x42\x7f")}, {0x3e, 4, true, B("\x42\x7f")},
+      {0x3a, 1, true, B("\x41\x7f")},
+      {0x3b, 2, true, B("\x41\x7f")},
+      {0x3c, 1, true, B("\x42\x7f")},
+      {0x3d, 2, true, B("\x42\x7f")},
+      {0x3e, 4, true, B("\x42\x7f")},
   };
   return ops;
 }
@@ -787,7 +817,8 @@ MemModule mem_module(const Bytes& memory, const std::vector<uint32_t>& offsets) 
   const uint32_t total = n + 3;
   MemModule m;
   m.offsets = offsets;
-  m.bytes = header() + section(1, vec(3, B("\x60\x01\x7f\x00\x60\x01\x7f\x01\x7f\x60\x00\x01\x7f"))) +
+  m.bytes = header() +
+            section(1, vec(3, B("\x60\x01\x7f\x00\x60\x01\x7f\x01\x7f\x60\x00\x01\x7f"))) +
             section(3, vec(total, funcs)) + section(5, vec(1, memory)) +
             section(7, vec(total, exports)) + section(10, vec(total, codes));
   return m;
@@ -829,7 +860,8 @@ TEST(HostileClass, C10_LoadStoreBoundsAtEveryWidthAndOffset) {
   Runner fresh(m.bytes);
   for (size_t o = 0; o < mem_ops().size(); ++o) {
     if (!mem_ops()[o].store) continue;
-    for (uint32_t k = 1; k < mem_ops()[o].width; ++k) EXPECT_FALSE(accesses(fresh, o, 0, kSize - k));
+    for (uint32_t k = 1; k < mem_ops()[o].width; ++k)
+      EXPECT_FALSE(accesses(fresh, o, 0, kSize - k));
   }
   for (uint32_t i = kSize - 8; i < kSize; ++i) ASSERT_EQ(fresh.i32("peek", {U(i)}), 0) << i;
   // Stores that fit write their bytes (i64.store of -1 at size - 8).
@@ -869,8 +901,8 @@ TEST(HostileClass, C19_MemoryOfSizeZero) {
   }
   // Bulk operations on a zero-page memory: n = 0 at 0 is fine, anything else traps.
   const Bytes bulk =
-      header() + section(1, vec(1, B("\x60\x03\x7f\x7f\x7f\x00"))) + section(3, vec(2, B("\x00\x00"))) +
-      section(5, vec(1, B("\x00\x00"))) +
+      header() + section(1, vec(1, B("\x60\x03\x7f\x7f\x7f\x00"))) +
+      section(3, vec(2, B("\x00\x00"))) + section(5, vec(1, B("\x00\x00"))) +
       section(7, vec(2, name("fill") + B("\x00\x00") + name("copy") + B("\x00\x01"))) +
       section(10, vec(2, code_entry(B("\x00\x20\x00\x20\x01\x20\x02\xfc\x0b\x00\x0b")) +
                              code_entry(B("\x00\x20\x00\x20\x01\x20\x02\xfc\x0a\x00\x00\x0b"))));
@@ -1013,7 +1045,7 @@ TEST(HostileClass, C13_TableCopyInitEdges) {
   EXPECT_EQ(run.i32("call_t2", {I(2)}), 3);
   EXPECT_EQ(run.i32("t2_is_null", {I(3)}), 1);
   EXPECT_EQ(run.trap("table_init", {I(2), I(0), I(3)}), kOob);  // past the table
-  EXPECT_EQ(run.i32("call_t2", {I(2)}), 3);                      // nothing written
+  EXPECT_EQ(run.i32("call_t2", {I(2)}), 3);                     // nothing written
   EXPECT_EQ(run.i32("t2_is_null", {I(3)}), 1);
   EXPECT_EQ(run.trap("table_init", {I(0), I(1), I(3)}), kOob);  // past the segment
   EXPECT_EQ(run.i32("call_t2", {I(0)}), 1);
@@ -1098,13 +1130,14 @@ TEST(HostileClass, C14_MemoryGrowByEveryEdgeDelta) {
 // (0x12) and return_call_indirect (0x13) are not opcodes, so no frame-reuse path exists.
 
 TEST(HostileClass, C15_TailCallsAreRefusedAtDecode) {
-  EXPECT_TRUE(malformed_with(with_body(B("\x00\x12\x00\x0b")), DCode::IllegalOpcode, "return_call"));
+  EXPECT_TRUE(
+      malformed_with(with_body(B("\x00\x12\x00\x0b")), DCode::IllegalOpcode, "return_call"));
   EXPECT_TRUE(malformed_with(with_body(B("\x00\x41\x00\x13\x00\x00\x0b")), DCode::IllegalOpcode,
                              "return_call_indirect"));
   auto r = load_module(with_body(B("\x00\x12\x00\x0b")));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().offset(), with_body(B("\x00\x12\x00\x0b")).size() -
-                                    section(11, ModuleParts{}.data).size() - 3);
+  EXPECT_EQ(r.error().offset(),
+            with_body(B("\x00\x12\x00\x0b")).size() - section(11, ModuleParts{}.data).size() - 3);
   Engine engine;
   EXPECT_FALSE(CompiledModule::compile(engine, with_body(B("\x00\x12\x00\x0b"))));
   EXPECT_FALSE(extism::Plugin::create(with_body(B("\x00\x12\x00\x0b"))));
@@ -1141,7 +1174,7 @@ TEST(HostileClass, C16_DeepRecursionTrapsWithoutNativeRecursion) {
   on_small_stack(256 << 10, [&] {
     Exec run(EngineConfig{.max_call_depth = 300'000, .value_stack_slots = 1u << 22});
     EXPECT_EQ(run.trap("recurse", {I(0)}), TrapCode::CallStackExhausted);
-    EXPECT_EQ(run.trap("bounce"), TrapCode::CallStackExhausted);  // through call_indirect
+    EXPECT_EQ(run.trap("bounce"), TrapCode::CallStackExhausted);           // through call_indirect
     EXPECT_EQ(run.trap("recurse", {I(0)}), TrapCode::CallStackExhausted);  // and again
     EXPECT_EQ(run.i32("call_slot", {I(0)}), 7);  // the store is still usable
     ++outcomes;
@@ -1204,7 +1237,7 @@ TEST(HostileClass, C17_DeepNestingCompilesRunsAndTearsDown) {
       {"blocks", nested(kDepth, B("\x02\x7f"), B("\x41\x07\x0c") + leb(kDepth - 1), B("\x0b")), 7},
       {"loops", nested(kDepth, B("\x03\x7f"), B("\x41\x08"), B("\x0b")), 8},
       {"ifs", nested(kDepth, B("\x41\x01\x04\x7f"), B("\x41\x09"), B("\x05\x41\x00\x0b")), 9},
-      {"return from the deepest block", nested(kDepth, B("\x02\x40"), B("\x41\x0a\x0f"), B("\x0b")) ,
+      {"return from the deepest block", nested(kDepth, B("\x02\x40"), B("\x41\x0a\x0f"), B("\x0b")),
        10},
   };
   for (const Case& c : cases) {
@@ -1255,11 +1288,11 @@ TEST(HostileClass, C18_HostApiArgumentMismatchesAreErrors) {
   auto compiled = CompiledModule::compile(*run.engine, guest("hostile_exec.wasm"));
   ASSERT_TRUE(compiled);
   Linker bad;
-  bad.define("env", "host_grow", Extern{.kind = ExternKind::Memory, .memory = run.instance->memory0()});
-  bad.define_function("env", "reenter", FuncType{{I32}, {I32}},
-                      [](CallContext&, std::span<const Value>, std::span<Value>) -> HostResult {
-                        return {};
-                      });
+  bad.define("env", "host_grow",
+             Extern{.kind = ExternKind::Memory, .memory = run.instance->memory0()});
+  bad.define_function(
+      "env", "reenter", FuncType{{I32}, {I32}},
+      [](CallContext&, std::span<const Value>, std::span<Value>) -> HostResult { return {}; });
   auto inst = run.store->instantiate(*compiled, bad);
   ASSERT_FALSE(inst);
   EXPECT_EQ(inst.error().kind, ExecError::Kind::Link);
@@ -1267,10 +1300,9 @@ TEST(HostileClass, C18_HostApiArgumentMismatchesAreErrors) {
       << inst.error().message();
   Linker typed;
   exec_imports(typed, nullptr);
-  typed.define_function("env", "host_grow", FuncType{{I64}, {I32}},
-                        [](CallContext&, std::span<const Value>, std::span<Value>) -> HostResult {
-                          return {};
-                        });
+  typed.define_function(
+      "env", "host_grow", FuncType{{I64}, {I32}},
+      [](CallContext&, std::span<const Value>, std::span<Value>) -> HostResult { return {}; });
   inst = run.store->instantiate(*compiled, typed);
   ASSERT_FALSE(inst);
   EXPECT_EQ(inst.error().kind, ExecError::Kind::Link);
@@ -1281,8 +1313,8 @@ TEST(HostileClass, C18_HostApiArgumentMismatchesAreErrors) {
   auto p = Plugin::create(guest("hostile_exec.wasm"));
   EXPECT_FALSE(p);  // imports from "env" that no plugin host provides
   PluginOptions options;
-  options.functions.push_back(PluginFunction{.name = "dup", .type = FuncType{{I32}, {I32}},
-                                             .callback = {}});
+  options.functions.push_back(
+      PluginFunction{.name = "dup", .type = FuncType{{I32}, {I32}}, .callback = {}});
   auto q = Plugin::create(guest("hostile_plugin.wasm"), options);
   ASSERT_FALSE(q);
   EXPECT_NE(q.error().message.find("dup"), std::string::npos) << q.error().message;
@@ -1590,13 +1622,15 @@ TEST(HostileClass, C24_AllocCopyOfAViewIntoTheRegionSurvivesGrowth) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(
       {
-        auto p = hostile({}, plugin_options([](CurrentPlugin& cp, std::span<const Value> args,
-                                               std::span<Value> r) -> HostResult {
-          r[0] = Value::i64(static_cast<int64_t>(cp.alloc_copy(cp.text(args[0].bits))));
-          return {};
-        }));
+        auto p =
+            hostile({}, plugin_options([](CurrentPlugin& cp, std::span<const Value> args,
+                                          std::span<Value> r) -> HostResult {
+                      r[0] = Value::i64(static_cast<int64_t>(cp.alloc_copy(cp.text(args[0].bits))));
+                      return {};
+                    }));
         auto out = p->call("host_dup", input);
-        if (!out) fprintf(stderr, "error: %s\n", out.error().message.c_str());
+        if (!out)
+          fprintf(stderr, "error: %s\n", out.error().message.c_str());
         else if (*out != input) {
           size_t i = 0;
           while (i < out->size() && i < input.size() && (*out)[i] == input[i]) ++i;

@@ -181,7 +181,8 @@ TEST(Interpreter, AModuleNeedingMoreMemoryThanTheBudgetIsRefused) {
   auto inst = store.instantiate(*compiled, linker);
   ASSERT_FALSE(inst);
   EXPECT_EQ(inst.error().kind, ExecError::Kind::Limit);
-  EXPECT_NE(inst.error().message().find("memory of 1 pages exceeds the limit of 0 pages"), std::string::npos);
+  EXPECT_NE(inst.error().message().find("memory of 1 pages exceeds the limit of 0 pages"),
+            std::string::npos);
 }
 
 TEST(Interpreter, OutOfFuelIsItsOwnOutcomeAndDeterministic) {

@@ -403,8 +403,9 @@ TEST(Manifest, UrlSourceIsFetchedFromAnAllowedSourceOnly) {
   // Deny by default: no request is made.
   auto denied = Plugin::create(m);
   ASSERT_FALSE(denied);
-  EXPECT_EQ(denied.error().message, "cannot fetch " + server.url("/plugin.wasm") +
-                                        ": no source hosts are allowed (PluginOptions::allowed_sources)");
+  EXPECT_EQ(denied.error().message,
+            "cannot fetch " + server.url("/plugin.wasm") +
+                ": no source hosts are allowed (PluginOptions::allowed_sources)");
   PluginOptions options;
   options.allowed_sources = {"127.0.0.1"};
   // The server has no wasm route: a 404 is refused with the status.
@@ -424,8 +425,8 @@ TEST(Manifest, UrlSourceIsFetchedFromAnAllowedSourceOnly) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message,
             "cannot fetch " + server.url("/plugin.wasm") + ": the host is not an allowed source");
-  m.wasm[0].url = server.url("/redirect?to=http://localhost:" + std::to_string(server.port()) +
-                             "/plugin.wasm");
+  m.wasm[0].url =
+      server.url("/redirect?to=http://localhost:" + std::to_string(server.port()) + "/plugin.wasm");
   auto s = Plugin::create(m, options);
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find(": the host is not an allowed source"), std::string::npos)
@@ -452,7 +453,8 @@ TEST(Manifest, UrlSourceFetchStopsOnACancel) {
   m.wasm.push_back(source_at(WasmSource::Kind::Url, server.url("/slow")));
   PluginOptions options;
   options.allowed_sources = {"127.0.0.1"};
-  auto start = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  auto start =
+      std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
   options.create_cancelled = [start] {
     return std::chrono::steady_clock::now() - *start > std::chrono::milliseconds(100);
   };

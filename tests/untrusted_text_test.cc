@@ -31,11 +31,13 @@ TEST(EscapeUntrusted, EscapesEverythingThatIsNotPrintable) {
   EXPECT_EQ(escape_untrusted("\x1b[2J\x1b[Hresult: 42\r\n"), "\\x1b[2J\\x1b[Hresult: 42\\r\\n");
   EXPECT_EQ(escape_untrusted(std::string_view("a\0b\x7f", 4)), "a\\x00b\\x7f");
   EXPECT_EQ(escape_untrusted("back\\slash"), "back\\\\slash");  // so an escape cannot be forged
-  EXPECT_EQ(escape_untrusted("\xff\xfe ok"), "\\xff\\xfe ok");   // not UTF-8
-  EXPECT_EQ(escape_untrusted("\xc2\x9b"), "\\xc2\\x9b");          // C1 CSI
-  EXPECT_EQ(escape_untrusted("\xe2\x80\xae" "abc"), "\\xe2\\x80\\xaeabc");  // bidi override
-  EXPECT_EQ(escape_untrusted("\xe2\x80\xa8"), "\\xe2\\x80\\xa8");           // line separator
-  EXPECT_EQ(escape_untrusted("\xed\xa0\x80"), "\\xed\\xa0\\x80");           // a surrogate
+  EXPECT_EQ(escape_untrusted("\xff\xfe ok"), "\\xff\\xfe ok");  // not UTF-8
+  EXPECT_EQ(escape_untrusted("\xc2\x9b"), "\\xc2\\x9b");        // C1 CSI
+  EXPECT_EQ(escape_untrusted("\xe2\x80\xae"
+                             "abc"),
+            "\\xe2\\x80\\xaeabc");                                 // bidi override
+  EXPECT_EQ(escape_untrusted("\xe2\x80\xa8"), "\\xe2\\x80\\xa8");  // line separator
+  EXPECT_EQ(escape_untrusted("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
   EXPECT_EQ(escape_untrusted("abcdef", 3), "abc [truncated]");
   EXPECT_EQ(quote_untrusted("say \"hi\"\n"), "\"say \\\"hi\\\"\\n\"");
 }
@@ -89,9 +91,9 @@ TEST(UntrustedText, LinkErrorsNamingImportsAreEscaped) {
 
 TEST(UntrustedText, DuplicateExportNamesAreEscaped) {
   // (func) exported twice as "\x1b[2J".
-  const uint8_t wasm[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0,
-                          7, 15, 2, 4, 0x1b, '[', '2', 'J', 0, 0, 4, 0x1b, '[', '2', 'J', 0, 0,
-                          10, 4, 1, 2, 0, 0x0b};
+  const uint8_t wasm[] = {0, 'a',  's', 'm', 1,   0,  0, 0,  1,    4,   1,   0x60, 0,   0,
+                          3, 2,    1,   0,   7,   15, 2, 4,  0x1b, '[', '2', 'J',  0,   0,
+                          4, 0x1b, '[', '2', 'J', 0,  0, 10, 4,    1,   2,   0,    0x0b};
   auto loaded = load_module(std::vector<uint8_t>(std::begin(wasm), std::end(wasm)));
   ASSERT_FALSE(loaded);
   const std::string text = loaded.error().to_string();
@@ -160,8 +162,8 @@ TEST_F(HttpSmuggling, ARequestDescriptionOver1MiBIsRefusedUnparsed) {
 }
 
 TEST_F(HttpSmuggling, AUrlHoldsNoControlCharacters) {
-  auto r = plugin->call("http_from_input", R"({"url": ")" + server.url("/echo") +
-                                               R"( HTTP/1.1\r\nX: y"})");
+  auto r = plugin->call("http_from_input",
+                        R"({"url": ")" + server.url("/echo") + R"( HTTP/1.1\r\nX: y"})");
   ASSERT_FALSE(r);
   EXPECT_TRUE(r.error().message.starts_with("invalid URL ")) << r.error().message;
 }
@@ -177,8 +179,8 @@ TEST(ManifestText, DuplicateKeysAreRefusedAtEveryDepth) {
       R"({"wasm": [{"path": "a.wasm"}], "memory": {"max_pages": 1, "max_pages": 100000}})");
   ASSERT_FALSE(nested);
   EXPECT_EQ(nested.error().message, "manifest: duplicate key \"max_pages\" (at depth 2)");
-  auto config = extism::parse_manifest(
-      R"({"wasm": [{"path": "a.wasm"}], "config": {"k": "1", "k": "2"}})");
+  auto config =
+      extism::parse_manifest(R"({"wasm": [{"path": "a.wasm"}], "config": {"k": "1", "k": "2"}})");
   ASSERT_FALSE(config);
   // The same key in two different objects is fine.
   auto fine = extism::parse_manifest(
@@ -199,7 +201,8 @@ TEST(ManifestText, ANulInsideAPathIsRefused) {
   ASSERT_FALSE(host_key);
   EXPECT_EQ(host_key.error().message,
             "manifest: allowed_paths./\\x00etc (the key) contains a NUL byte");
-  auto host = extism::parse_manifest(R"({"wasm": [{"path": "a.wasm"}], "allowed_hosts": ["a\u0000b"]})");
+  auto host =
+      extism::parse_manifest(R"({"wasm": [{"path": "a.wasm"}], "allowed_hosts": ["a\u0000b"]})");
   ASSERT_FALSE(host);
 }
 

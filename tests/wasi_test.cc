@@ -533,17 +533,18 @@ TEST_P(WasiAbi, NoRenameOrLinkLeavesASymlinkPointingOut) {
   };
   auto two_paths = [&](std::string_view f, std::string_view from, std::string_view to) {
     const uint32_t tlen = g.put(kPathAt + 100, to);
-    if (f == "path_link") return g.call(f, 3, 0, kPathAt, g.put(kPathAt, from), 3, kPathAt + 100, tlen);
+    if (f == "path_link")
+      return g.call(f, 3, 0, kPathAt, g.put(kPathAt, from), 3, kPathAt + 100, tlen);
     return g.call(f, 3, kPathAt, g.put(kPathAt, from), 3, kPathAt + 100, tlen);
   };
   // The host's own escaping link (sub/deeper/upup) is removed first: the checks below are about
   // links the plugin makes inside.
   EXPECT_EQ(g.at("path_unlink_file", 3, "sub/deeper/upup"), 0u);
-  EXPECT_EQ(symlink("../../a.txt", "sub/deeper/l"), 0u);  // mount/a.txt: inside
-  EXPECT_EQ(two_paths("path_rename", "sub/deeper/l", "l"), 63u);    // would point 2 levels up
+  EXPECT_EQ(symlink("../../a.txt", "sub/deeper/l"), 0u);          // mount/a.txt: inside
+  EXPECT_EQ(two_paths("path_rename", "sub/deeper/l", "l"), 63u);  // would point 2 levels up
   EXPECT_EQ(two_paths("path_rename", "sub/deeper/l", "sub/l"), 63u);
-  EXPECT_EQ(two_paths("path_link", "sub/deeper/l", "l2"), 63u);     // a second name, shallower
-  EXPECT_EQ(two_paths("path_rename", "sub/deeper", "d2"), 63u);     // its directory, shallower
+  EXPECT_EQ(two_paths("path_link", "sub/deeper/l", "l2"), 63u);  // a second name, shallower
+  EXPECT_EQ(two_paths("path_rename", "sub/deeper", "d2"), 63u);  // its directory, shallower
   EXPECT_TRUE(fs::is_symlink(tree.mount / "sub" / "deeper" / "l"));
   EXPECT_FALSE(fs::exists(tree.mount / "d2"));
   EXPECT_FALSE(fs::is_symlink(tree.mount / "l") || fs::is_symlink(tree.mount / "l2"));
@@ -571,8 +572,8 @@ TEST_P(WasiAbi, ProcfsAndSysfsBeneathAMountAreRefused) {
     c.mounts.push_back({"/", "/host", true});
     c.mounts.push_back({"/proc", "/proc", true});
   });
-  for (const char* path : {"proc/self/mem", "proc/self/environ", "proc", "proc/self",
-                           "sys/kernel", "sys", "etc/../proc/self/status"})
+  for (const char* path : {"proc/self/mem", "proc/self/environ", "proc", "proc/self", "sys/kernel",
+                           "sys", "etc/../proc/self/status"})
     EXPECT_EQ(g.open_errno(3, path), 63u) << path;
   uint8_t type = 0;
   uint64_t size = 0;
@@ -644,7 +645,8 @@ TEST_P(WasiAbi, PathsLongerThanPathMaxAreNametoolong) {
   const std::string long_name(5000, 'a');
   EXPECT_EQ(g.open_errno(3, long_name), 37u);
   EXPECT_EQ(g.at("path_create_directory", 3, long_name), 37u);
-  EXPECT_EQ(g.call("path_open", 3, 1, 0, 60000, 0, uint64_t{kRead}, uint64_t{0}, 0, kResultAt), 37u);
+  EXPECT_EQ(g.call("path_open", 3, 1, 0, 60000, 0, uint64_t{kRead}, uint64_t{0}, 0, kResultAt),
+            37u);
   EXPECT_EQ(g.open_errno(3, "a.txt"), 0u);
 }
 

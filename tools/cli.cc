@@ -41,7 +41,8 @@ bool read_file(const std::string& path, std::vector<uint8_t>& out) {
 }
 
 std::string format_load_error(const std::string& path, const LoadError& error) {
-  return fmt::format("{}:0x{:x}: error: {}", escape_untrusted(path), error.offset(), error.message());
+  return fmt::format("{}:0x{:x}: error: {}", escape_untrusted(path), error.offset(),
+                     error.message());
 }
 
 int usage_error(const std::string& command, const std::string& message) {

@@ -165,15 +165,13 @@ void print_text(const json& r) {
   }
   fmt::print("\nimports ({}):\n", r["imports"].size());
   for (const auto& im : r["imports"]) {
-    fmt::print("  {:<7} {}.{}  {}\n", im["kind"].get<std::string>(),
-               text(im["module"]), text(im["name"]),
-               im["type"].get<std::string>());
+    fmt::print("  {:<7} {}.{}  {}\n", im["kind"].get<std::string>(), text(im["module"]),
+               text(im["name"]), im["type"].get<std::string>());
   }
   fmt::print("\nexports ({}):\n", r["exports"].size());
   for (const auto& ex : r["exports"]) {
-    fmt::print("  {:<7} {}  #{}  {}\n", ex["kind"].get<std::string>(),
-               text(ex["name"]), ex["index"].get<uint32_t>(),
-               ex["type"].get<std::string>());
+    fmt::print("  {:<7} {}  #{}  {}\n", ex["kind"].get<std::string>(), text(ex["name"]),
+               ex["index"].get<uint32_t>(), ex["type"].get<std::string>());
   }
   fmt::print("\nfunctions: {} imported, {} defined; types: {}\n",
              r["functions"]["imported"].get<uint32_t>(), r["functions"]["defined"].get<size_t>(),

@@ -258,8 +258,8 @@ bool ModuleValidator::check_exports() {
       return ctx_.fail(code, ex.offset, index_detail(ex.index), SectionId::Export, i);
     }
     if (!names.insert(ex.name).second) {
-      return ctx_.fail(ValidationErrorCode::DuplicateExportName, ex.offset, quote_untrusted(ex.name),
-                       SectionId::Export, i);
+      return ctx_.fail(ValidationErrorCode::DuplicateExportName, ex.offset,
+                       quote_untrusted(ex.name), SectionId::Export, i);
     }
   }
   return true;

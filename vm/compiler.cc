@@ -205,8 +205,8 @@ class FunctionCompiler {
   uint32_t producer_cell_ = 0;
   int producer_half_ = 0;
   uint32_t producer_end_ = 0;
-  uint32_t producer_slot_ = 0;   // the slot it wrote
-  size_t producer_depth_ = 0;    // the stack height just after it
+  uint32_t producer_slot_ = 0;        // the slot it wrote
+  size_t producer_depth_ = 0;         // the stack height just after it
   Opcode producer_op_ = Opcode::Nop;  // for numeric producers: the opcode (fusion)
   uint32_t producer_start_ = 0;       // ... and its handler cell
   uint32_t skip_depth_ = 0;           // nesting inside unreachable code

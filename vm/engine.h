@@ -16,11 +16,11 @@ namespace warden {
 
 struct EngineConfig {
   Features features{};
-  bool fuel = false;                         // compile metering into the code
-  uint32_t max_call_depth = 10'000;          // Wasm frames; beyond: "call stack exhausted"
-  uint32_t value_stack_slots = 1u << 20;     // 8-byte slots shared by all frames (8 MiB)
-  uint32_t max_memory_pages = 65'536;        // per memory, on top of the module's own maximum
-  uint32_t max_table_elements = 10'000'000;  // per table
+  bool fuel = false;                               // compile metering into the code
+  uint32_t max_call_depth = 10'000;                // Wasm frames; beyond: "call stack exhausted"
+  uint32_t value_stack_slots = 1u << 20;           // 8-byte slots shared by all frames (8 MiB)
+  uint32_t max_memory_pages = 65'536;              // per memory, on top of the module's own maximum
+  uint32_t max_table_elements = 10'000'000;        // per table
   uint64_t max_store_table_elements = 10'000'000;  // all the tables of one Store together
   uint32_t max_tables = 10'000;                    // tables one Store may create
   // Calls into a Store nested inside a host function's call (guest -> host -> guest ...): each

@@ -44,8 +44,8 @@ bool in_chunks(uint64_t n, uint64_t chunk, bool backward, const std::atomic<uint
 
 // Runs a host function. No C++ exception may unwind through the dispatch loop: a host that runs
 // out of memory (std::bad_alloc) fails the call with a Limit error instead.
-static HostResult run_host_callback(const HostFunction& host, CallContext& ctx, std::span<const Value> args,
-                     std::span<Value> results) {
+static HostResult run_host_callback(const HostFunction& host, CallContext& ctx,
+                                    std::span<const Value> args, std::span<Value> results) {
   try {
     return host.callback(ctx, args, results);
   } catch (const std::bad_alloc&) {
@@ -55,7 +55,6 @@ static HostResult run_host_callback(const HostFunction& host, CallContext& ctx, 
     return Failure{std::move(e)};
   }
 }
-
 
 static_assert(std::endian::native == std::endian::little, "slots and memory assume little endian");
 
@@ -642,8 +641,9 @@ L_TableFillOp : {
   TRAP_IF(d + n > t.elements.size(), TrapCode::TableOutOfBounds);
   CHARGE(n);
   const uint64_t value = fp[pc[2].u32[0]].u64;
-  if (!in_chunks(n, kBulkChunkBytes / 8, false, interrupt,
-                 [&](uint64_t at, uint64_t len) { std::fill_n(t.elements.data() + d + at, len, value); }))
+  if (!in_chunks(n, kBulkChunkBytes / 8, false, interrupt, [&](uint64_t at, uint64_t len) {
+        std::fill_n(t.elements.data() + d + at, len, value);
+      }))
     goto interrupted;
   pc += 3;
   NEXT();

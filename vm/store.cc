@@ -111,8 +111,8 @@ Memory* Store::create_memory(MemoryType type) {
 }
 
 Table* Store::create_table(TableType type, uint64_t init) {
-  const uint64_t max_elements = std::min<uint64_t>(type.limits.max.value_or(UINT32_MAX),
-                                                   engine_.config().max_table_elements);
+  const uint64_t max_elements =
+      std::min<uint64_t>(type.limits.max.value_or(UINT32_MAX), engine_.config().max_table_elements);
   if (type.limits.min > max_elements || tables_.size() >= engine_.config().max_tables)
     return nullptr;
   Table& t = tables_.emplace_back();
