@@ -88,8 +88,28 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(std::span<const uint
   return create(manifest, std::move(options));
 }
 
+// No std::bad_alloc leaves the Plugin API: what the host cannot allocate is an error.
 Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& manifest,
                                                             PluginOptions options) {
+  try {
+    return create_unguarded(manifest, std::move(options));
+  } catch (const std::bad_alloc&) {
+    return Failure{PluginError{"out of host memory while creating the plugin", -1}};
+  }
+}
+
+Result<std::string_view, PluginError> Plugin::call(std::string_view function,
+                                                   std::span<const uint8_t> input) {
+  try {
+    return call_unguarded(function, input);
+  } catch (const std::bad_alloc&) {
+    needs_fresh_instance_ = true;  // whatever was half done, the next call starts over
+    return Failure{PluginError{"oom", -1}};
+  }
+}
+
+Result<std::unique_ptr<Plugin>, PluginError> Plugin::create_unguarded(const Manifest& manifest,
+                                                                      PluginOptions options) {
   std::unique_ptr<Plugin> plugin(new Plugin());
   plugin->engine_ = shared_engine(options.fuel.has_value());
   plugin->options_ = std::move(options);
@@ -334,8 +354,8 @@ PluginError Plugin::error_from(const ExecError& e) const {
   return {e.message(), -1};
 }
 
-Result<std::string_view, PluginError> Plugin::call(std::string_view function,
-                                                   std::span<const uint8_t> input) {
+Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view function,
+                                                             std::span<const uint8_t> input) {
   fuel_used_ = 0;
   if (!function_exists(function))
     return Failure{PluginError{"Function not found: " + std::string(function), -1}};

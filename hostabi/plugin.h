@@ -136,6 +136,10 @@ class Plugin {
     std::shared_ptr<const CompiledModule> compiled;
   };
   Plugin() = default;
+  static Result<std::unique_ptr<Plugin>, PluginError> create_unguarded(const Manifest& manifest,
+                                                                       PluginOptions options);
+  Result<std::string_view, PluginError> call_unguarded(std::string_view function,
+                                                       std::span<const uint8_t> input);
   Result<void, PluginError> check_imports() const;
   Result<void, PluginError> instantiate();     // a fresh store, kernel and linker
   Result<void, PluginError> start_instance();  // instantiate the modules, run init functions
