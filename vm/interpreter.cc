@@ -7,6 +7,7 @@
 #include <new>
 
 #include "decoder/untrusted_text.h"
+#include "vm/bulk_ops.h"
 #include "vm/compiled_module.h"
 #include "vm/numeric.h"
 #include "vm/store.h"
@@ -22,25 +23,6 @@
 #endif
 
 namespace warden {
-
-// Bulk instructions (memory.fill/copy/init, table.fill/copy/init) work in chunks and look at the
-// interrupt flag between them, so a deadline or cancel stops a GiB-sized one within a chunk's
-// time. `op(offset, length)` covers [0, n); with `backward` the last chunk goes first, which keeps
-// an overlapping copy to a higher address correct. False when interrupted (the chunks done stay
-// written, as the writes before any interruption do).
-constexpr uint64_t kBulkChunkBytes = 1u << 20;
-template <class Op>
-bool in_chunks(uint64_t n, uint64_t chunk, bool backward, const std::atomic<uint32_t>& interrupt,
-               Op op) {
-  for (uint64_t done = 0; done < n;) {
-    const uint64_t length = std::min(chunk, n - done);
-    op(backward ? n - done - length : done, length);
-    done += length;
-    if (done < n && interrupt.load(std::memory_order_relaxed) != 0) [[unlikely]]
-      return false;
-  }
-  return true;
-}
 
 // Runs a host function. No C++ exception may unwind through the dispatch loop: a host that runs
 // out of memory (std::bad_alloc) fails the call with a Limit error instead.
@@ -640,10 +622,7 @@ L_TableFillOp : {
   const uint64_t d = fp[pc[1].u32[1]].u32, n = fp[pc[2].u32[1]].u32;
   TRAP_IF(d + n > t.elements.size(), TrapCode::TableOutOfBounds);
   CHARGE(n);
-  const uint64_t value = fp[pc[2].u32[0]].u64;
-  if (!in_chunks(n, kBulkChunkBytes / 8, false, interrupt, [&](uint64_t at, uint64_t len) {
-        std::fill_n(t.elements.data() + d + at, len, value);
-      }))
+  if (!bulk::fill_words(t.elements.data() + d, fp[pc[2].u32[0]].u64, n, interrupt))
     goto interrupted;
   pc += 3;
   NEXT();
@@ -654,9 +633,7 @@ L_TableCopyOp : {
   const uint64_t d = fp[pc[2].u32[0]].u32, s = fp[pc[2].u32[1]].u32, n = fp[pc[3].u32[0]].u32;
   TRAP_IF(d + n > dt.elements.size() || s + n > st.elements.size(), TrapCode::TableOutOfBounds);
   CHARGE(n);
-  if (!in_chunks(n, kBulkChunkBytes / 8, d > s, interrupt, [&](uint64_t at, uint64_t len) {
-        std::memmove(dt.elements.data() + d + at, st.elements.data() + s + at, len * 8);
-      }))
+  if (!bulk::move_words(dt.elements.data() + d, st.elements.data() + s, n, interrupt))
     goto interrupted;
   pc += 4;
   NEXT();
@@ -667,10 +644,7 @@ L_TableInitOp : {
   const uint64_t d = fp[pc[2].u32[0]].u32, s = fp[pc[2].u32[1]].u32, n = fp[pc[3].u32[0]].u32;
   TRAP_IF(d + n > t.elements.size() || s + n > seg.size(), TrapCode::TableOutOfBounds);
   CHARGE(n);
-  if (!in_chunks(n, kBulkChunkBytes / 8, false, interrupt, [&](uint64_t at, uint64_t len) {
-        std::memcpy(t.elements.data() + d + at, seg.data() + s + at, len * 8);
-      }))
-    goto interrupted;
+  if (!bulk::move_words(t.elements.data() + d, seg.data() + s, n, interrupt)) goto interrupted;
   pc += 4;
   NEXT();
 }
@@ -697,9 +671,7 @@ L_MemoryFillOp : {
   const uint64_t d = fp[pc[1].u32[0]].u32, n = fp[pc[2].u32[0]].u32;
   TRAP_IF(d + n > mem_size, TrapCode::MemoryOutOfBounds);
   CHARGE(n);
-  const auto byte = static_cast<uint8_t>(fp[pc[1].u32[1]].u32);
-  if (!in_chunks(n, kBulkChunkBytes, false, interrupt,
-                 [&](uint64_t at, uint64_t len) { std::memset(mem + d + at, byte, len); }))
+  if (!bulk::fill_bytes(mem + d, static_cast<uint8_t>(fp[pc[1].u32[1]].u32), n, interrupt))
     goto interrupted;
   pc += 3;
   NEXT();
@@ -708,9 +680,7 @@ L_MemoryCopyOp : {
   const uint64_t d = fp[pc[1].u32[0]].u32, s = fp[pc[1].u32[1]].u32, n = fp[pc[2].u32[0]].u32;
   TRAP_IF(d + n > mem_size || s + n > mem_size, TrapCode::MemoryOutOfBounds);
   CHARGE(n);
-  if (!in_chunks(n, kBulkChunkBytes, d > s, interrupt,
-                 [&](uint64_t at, uint64_t len) { std::memmove(mem + d + at, mem + s + at, len); }))
-    goto interrupted;
+  if (!bulk::move_bytes(mem + d, mem + s, n, interrupt)) goto interrupted;
   pc += 3;
   NEXT();
 }
@@ -722,10 +692,7 @@ L_MemoryInitOp : {
   const uint64_t d = fp[pc[1].u32[0]].u32, s = fp[pc[1].u32[1]].u32, n = fp[pc[2].u32[0]].u32;
   TRAP_IF(d + n > mem_size || s + n > length, TrapCode::MemoryOutOfBounds);
   CHARGE(n);
-  const uint8_t* source = m.bytes.data() + init.offset + s;
-  if (!in_chunks(n, kBulkChunkBytes, false, interrupt,
-                 [&](uint64_t at, uint64_t len) { std::memcpy(mem + d + at, source + at, len); }))
-    goto interrupted;
+  if (!bulk::move_bytes(mem + d, m.bytes.data() + init.offset + s, n, interrupt)) goto interrupted;
   pc += 3;
   NEXT();
 }
