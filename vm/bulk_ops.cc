@@ -20,10 +20,12 @@ bool in_chunks(uint64_t n, uint64_t chunk, bool backward, const std::atomic<uint
   return true;
 }
 
-// Whether a forward copy could overwrite source bytes before reading them (compared as addresses:
-// the two may lie in different objects).
-bool overlaps_upward(const void* dst, const void* src) {
-  return reinterpret_cast<uintptr_t>(dst) > reinterpret_cast<uintptr_t>(src);
+// Whether a forward, chunk by chunk copy of `bytes` would overwrite source bytes before reading
+// them: the destination starts inside the source. Then the chunks go last first. (Compared as
+// addresses: the two may lie in different objects, as for memory.init.)
+bool overlaps_upward(const void* dst, const void* src, uint64_t bytes) {
+  const auto d = reinterpret_cast<uintptr_t>(dst), s = reinterpret_cast<uintptr_t>(src);
+  return d > s && d - s < bytes;
 }
 
 }  // namespace
@@ -35,7 +37,7 @@ bool fill_bytes(uint8_t* dst, uint8_t value, uint64_t n, const std::atomic<uint3
 
 bool move_bytes(uint8_t* dst, const uint8_t* src, uint64_t n,
                 const std::atomic<uint32_t>& interrupt) {
-  return in_chunks(n, kChunkBytes, overlaps_upward(dst, src), interrupt,
+  return in_chunks(n, kChunkBytes, overlaps_upward(dst, src, n), interrupt,
                    [&](uint64_t at, uint64_t len) { std::memmove(dst + at, src + at, len); });
 }
 
@@ -46,9 +48,9 @@ bool fill_words(uint64_t* dst, uint64_t value, uint64_t n, const std::atomic<uin
 
 bool move_words(uint64_t* dst, const uint64_t* src, uint64_t n,
                 const std::atomic<uint32_t>& interrupt) {
-  return in_chunks(n, kChunkBytes / 8, overlaps_upward(dst, src), interrupt, [&](uint64_t at, uint64_t len) {
-    std::memmove(dst + at, src + at, len * sizeof(uint64_t));
-  });
+  return in_chunks(
+      n, kChunkBytes / 8, overlaps_upward(dst, src, n * sizeof(uint64_t)), interrupt,
+      [&](uint64_t at, uint64_t len) { std::memmove(dst + at, src + at, len * sizeof(uint64_t)); });
 }
 
 }  // namespace warden::bulk

@@ -13,7 +13,9 @@ namespace warden::bulk {
 constexpr uint64_t kChunkBytes = 1u << 20;
 
 bool fill_bytes(uint8_t* dst, uint8_t value, uint64_t n, const std::atomic<uint32_t>& interrupt);
-// memmove semantics: overlapping ranges in either direction.
+// memmove semantics: overlapping ranges in either direction. Chunks go in address order unless
+// the destination starts inside the source (then last first), so a non-overlapping move that is
+// interrupted has written a prefix.
 bool move_bytes(uint8_t* dst, const uint8_t* src, uint64_t n,
                 const std::atomic<uint32_t>& interrupt);
 bool fill_words(uint64_t* dst, uint64_t value, uint64_t n, const std::atomic<uint32_t>& interrupt);
