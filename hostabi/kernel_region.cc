@@ -45,7 +45,8 @@ bool KernelRegion::grow_to(uint64_t bytes) {
   // than the budget could ever pay for: a reservation is an allocation to an allocator that
   // counts it (libFuzzer's malloc limit found a 2 GiB realloc under a 4 MiB budget).
   uint64_t capacity = std::min(std::max(size, bytes_.capacity() * 2), kMaxBytes);
-  if (budget_) capacity = std::min(capacity, std::max(size, charged_pages_ * kPageSize + budget_->left()));
+  if (budget_)
+    capacity = std::min(capacity, std::max(size, charged_pages_ * kPageSize + budget_->left()));
   return bytes_.grow(size, capacity) || bytes_.grow(size, 0);
 }
 

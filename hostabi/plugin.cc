@@ -180,7 +180,8 @@ Result<void, PluginError> Plugin::check_imports() const {
   for (const Module& m : modules_) {
     const warden::Module& module = m.compiled->module();
     for (const Import& import : module.imports) {
-      // Appended piece by piece: `"`" + std::string + ...` trips GCC 12's -Wrestrict false positive.
+      // Appended piece by piece: `"`" + std::string + ...` trips GCC 12's -Wrestrict false
+      // positive.
       std::string where = "`";
       where.append(escape_untrusted(import.module)).append("::");
       where.append(escape_untrusted(import.name)).append("`");
