@@ -37,15 +37,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   MemoryBudget budget = MemoryBudget::of_pages(64);  // 4 MiB of kernel region at most
   Kernel kernel(&budget);
   kernel.config["key"] = "value";
-  kernel.limits.max_var_bytes = 4096;
+  kernel.quota.max_var_bytes = 4096;
   kernel.log_level = LogLevel::Trace;
   kernel.log_sink = [](LogLevel, std::string_view) {};
   Linker linker;
   define_kernel(linker, kernel, false);
-  const auto& functions = kernel_functions();
   std::vector<const HostFunction*> callable;
-  for (const auto& f : functions)
-    if (f.name != "http_request") callable.push_back(linker.find(kEnvModule, f.name)->host.get());
+  for (const auto& f : builtin_host_functions())
+    if (f.module == kEnvModule && f.name != "http_request")
+      callable.push_back(linker.find(kEnvModule, f.name)->host.get());
 
   Reader in{data, size};
   const std::string input = "fuzz input";

@@ -66,15 +66,19 @@ void log_message(Kernel& k, LogLevel level, uint64_t handle) {
   const std::string_view message = k.region.block_text(handle);
   if (k.log_level == LogLevel::Off || level < k.log_level || !k.log_sink) return;
   if (k.log_capped) return;
-  if (k.logged_bytes + message.size() > k.limits.max_log_bytes_per_call) {
+  const uint64_t max_log_bytes =
+      k.quota.max_log_bytes_per_call.value_or(Quota::kDefaultMaxLogBytesPerCall);
+  if (k.logged_bytes + message.size() > max_log_bytes) {
     k.log_capped = true;
     k.log_sink(LogLevel::Warn, "plugin log output over " +
-                                   std::to_string(k.limits.max_log_bytes_per_call) +
+                                   std::to_string(max_log_bytes) +
                                    " bytes in this call; further messages dropped");
     return;
   }
   k.logged_bytes += message.size();
-  k.log_sink(level, sanitize_log_message(message, k.limits.max_log_message_bytes));
+  k.log_sink(level, sanitize_log_message(
+                           message, k.quota.max_log_message_bytes.value_or(
+                                        Quota::kDefaultMaxLogMessageBytes)));
 }
 
 // ---- the imports, one function per row of kernel_functions.def ----
@@ -164,7 +168,7 @@ HostResult fn_var_get(Kernel& k, CallContext&, Args a, Results r) {
   return set_handle(r, copy_out(k, it == k.vars.end() ? std::string_view{} : it->second));
 }
 HostResult fn_var_set(Kernel& k, CallContext&, Args a, Results) {
-  if (k.limits.max_var_bytes == 0) return Failure{host_error("Vars are disabled by this host")};
+  if (k.max_var_bytes() == 0) return Failure{host_error("Vars are disabled by this host")};
   const std::string_view key = k.region.block_text(u64(a[0]));
   constexpr uint64_t kEntryOverhead = 48;  // the reference's per-entry bookkeeping
   uint64_t total = k.var_bytes;
@@ -178,7 +182,7 @@ HostResult fn_var_set(Kernel& k, CallContext&, Args a, Results) {
   const std::string_view value = k.region.block_text(u64(a[1]));
   // Checked before anything is copied: a 1 GB key costs nothing.
   total += key.size() + value.size() + kEntryOverhead;
-  if (total > k.limits.max_var_bytes) return Failure{host_error("Variable store is full")};
+  if (total > k.max_var_bytes()) return Failure{host_error("Variable store is full")};
   if (it != k.vars.end()) {
     it->second.assign(value);
   } else {
@@ -209,15 +213,37 @@ HostResult fn_http_request(Kernel& k, CallContext& ctx, Args a, Results r) {
   if (u64(a[1]) != 0) request.body = k.region.block_text(u64(a[1]));  // sent in place
   HttpLimits limits;
   limits.allowed_hosts = k.allowed_hosts ? *k.allowed_hosts : std::vector<std::string>{};
-  limits.max_response_bytes = k.limits.max_http_response_bytes;
+  limits.max_response_bytes =
+      k.quota.max_http_response_bytes.value_or(Quota::kDefaultMaxHttpResponseBytes);
+  // Egress per call: the body is counted before it is sent, the response is cut at what is left.
+  if (const auto& egress = k.quota.http_egress_bytes_per_call) {
+    const uint64_t request_body_size = request.body ? request.body->size() : 0;
+    if (request_body_size > *egress - std::min(*egress, k.egress_bytes)) {
+      k.egress_refused = true;
+      return Failure{host_error("policy: HTTP request body of " +
+                                std::to_string(request_body_size) + " bytes is over what is left of "
+                                "http_egress_bytes_per_call (" + std::to_string(*egress) +
+                                " bytes per call)")};
+    }
+    k.egress_bytes += request_body_size;
+    limits.max_response_bytes = std::min<uint64_t>(limits.max_response_bytes, *egress - k.egress_bytes);
+  }
   limits.deadline = k.deadline;
   Store* store = &ctx.store;
   limits.cancelled = [store] { return store->interrupt_pending(); };
   auto [response, error] = http_fetch(request, limits);
   if (error) {
     if (error->kind == HttpError::Kind::Timeout) return Failure{timed_out()};
+    if (k.quota.http_egress_bytes_per_call && error->kind == HttpError::Kind::TooLarge) {
+      k.egress_refused = true;
+      return Failure{host_error("policy: HTTP response over what is left of "
+                                "http_egress_bytes_per_call (" +
+                                std::to_string(*k.quota.http_egress_bytes_per_call) +
+                                " bytes per call): " + error->message)};
+    }
     return Failure{host_error(error->message)};
   }
+  k.egress_bytes += response->body.size();
   k.http_status = response->status;
   nlohmann::json headers = nlohmann::json::object();
   for (const auto& [name, value] : response->headers) {
@@ -255,46 +281,20 @@ HostResult fn_get_log_level(Kernel& k, CallContext&, Args, Results r) {
   return {};
 }
 
-using Impl = HostResult (*)(Kernel&, CallContext&, Args, Results);
-
-struct Row {
-  KernelFunctionInfo info;
-  Impl impl;
-};
-
-const std::vector<Row>& rows() {
-#define UNPAREN(...) __VA_ARGS__
-#define KERNEL_FUNCTION(Name, Params, Results_, Roles, Fuel, Cap) \
-  Row{{#Name, FuncType{{UNPAREN Params}, {UNPAREN Results_}}, Fuel, Capability::Cap}, &fn_##Name},
-  static const std::vector<Row> table = {
-#include "hostabi/kernel_functions.def"
-  };
-#undef KERNEL_FUNCTION
-#undef UNPAREN
-  return table;
+// Each row's implementation as a plain function of the kernel (no std::function per call).
+template <HostResult (*F)(Kernel&, CallContext&, Args, Results)>
+HostResult thunk(void* kernel, CallContext& ctx, Args a, Results r) {
+  return F(*static_cast<Kernel*>(kernel), ctx, a, r);
 }
 
 }  // namespace
-
-const std::vector<KernelFunctionInfo>& kernel_functions() {
-  static const std::vector<KernelFunctionInfo> infos = [] {
-    std::vector<KernelFunctionInfo> out;
-    for (const Row& row : rows()) out.push_back(row.info);
-    return out;
-  }();
-  return infos;
-}
-
-const KernelFunctionInfo* find_kernel_function(std::string_view name) {
-  for (const KernelFunctionInfo& info : kernel_functions())
-    if (info.name == name) return &info;
-  return nullptr;
-}
 
 bool Kernel::begin_call(std::span<const uint8_t> input) {
   region.reset();
   error_handle = output_handle = output_length = 0;
   logged_bytes = 0;
+  egress_bytes = 0;
+  egress_refused = false;
   log_capped = false;
   input_length = input.size();
   input_handle = input.empty() ? 0 : region.alloc_copy(input);
@@ -325,22 +325,17 @@ void Kernel::free_block(uint64_t handle) {
   region.free(handle);
 }
 
+void add_kernel_impls(HostImpls& impls, Kernel& kernel) {
+#define KERNEL_FUNCTION(Name, ...) \
+  impls.add(kEnvModule, #Name, HostImpl{&thunk<&fn_##Name>, &kernel, {}});
+#include "hostabi/kernel_functions.def"
+#undef KERNEL_FUNCTION
+}
+
 void define_kernel(Linker& linker, Kernel& kernel, bool metered) {
-  for (const Row& row : rows()) {
-    Kernel* k = &kernel;
-    const Impl impl = row.impl;
-    const uint32_t fuel = row.info.fuel;
-    linker.define_function(
-        kEnvModule, std::string(row.info.name), row.info.type,
-        [k, impl, fuel, metered](CallContext& ctx, Args a, Results r) -> HostResult {
-          if (metered && !ctx.store.consume_fuel(fuel)) {
-            ExecError e;
-            e.kind = ExecError::Kind::OutOfFuel;
-            return Failure{std::move(e)};
-          }
-          return impl(*k, ctx, a, r);
-        });
-  }
+  HostImpls impls;
+  add_kernel_impls(impls, kernel);
+  link_all(linker, kEnvModule, impls, metered);
 }
 
 }  // namespace warden::extism

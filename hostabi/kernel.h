@@ -12,34 +12,15 @@
 #include <string_view>
 #include <vector>
 
+#include "hostabi/host_link.h"
+#include "hostabi/host_table.h"
 #include "hostabi/http.h"
 #include "hostabi/kernel_region.h"
 #include "hostabi/log.h"
+#include "hostabi/quota.h"
 #include "vm/linker.h"
 
 namespace warden::extism {
-
-inline constexpr const char* kEnvModule = "extism:host/env";
-inline constexpr const char* kUserModule = "extism:host/user";
-
-enum class Capability { Core, Config, Vars, Http, Log };
-
-// One row of kernel_functions.def.
-struct KernelFunctionInfo {
-  std::string_view name;
-  FuncType type;
-  uint32_t fuel;
-  Capability capability;
-};
-const std::vector<KernelFunctionInfo>& kernel_functions();
-const KernelFunctionInfo* find_kernel_function(std::string_view name);
-
-struct KernelLimits {
-  uint64_t max_var_bytes = 1 << 20;  // 0 disables vars
-  uint64_t max_http_response_bytes = 50ull << 20;
-  size_t max_log_message_bytes = 16 << 10;  // longer messages are cut
-  size_t max_log_bytes_per_call = 1 << 20;  // then one notice, then silence until the next call
-};
 
 class Kernel {
  public:
@@ -69,12 +50,17 @@ class Kernel {
   std::map<std::string, std::string, std::less<>> config;
   std::map<std::string, std::string, std::less<>> vars;
   uint64_t var_bytes = 0;  // key + value + 48 per entry, as the reference counts
-  KernelLimits limits;
+  // The plugin's limits (memory.max_var_bytes, HTTP, logs, egress), the manifest's narrowing
+  // already applied.
+  Quota quota;
+  uint64_t max_var_bytes() const { return quota.max_var_bytes.value_or(Quota::kDefaultMaxVarBytes); }
 
   // Logging.
   LogLevel log_level = LogLevel::Off;
   LogSink log_sink;
   size_t logged_bytes = 0;  // this call
+  uint64_t egress_bytes = 0;  // this call: HTTP request bodies sent and responses received
+  bool egress_refused = false;  // this call went over http_egress_bytes_per_call
   bool log_capped = false;
 
   // HTTP.
@@ -85,9 +71,11 @@ class Kernel {
   std::optional<std::chrono::steady_clock::time_point> deadline;  // of the running call
 };
 
-// Defines every import of `extism:host/env` for `kernel` (which must outlive the linker's
-// instances). With `metered`, each import charges its table fuel (plus one unit per 64 bytes it
-// copies) to the calling store.
+// The implementations of the `extism:host/env` rows for `kernel` (which must outlive every
+// instance linked with them); hostabi/host_link.h links them.
+void add_kernel_impls(HostImpls& impls, Kernel& kernel);
+// Every `extism:host/env` row for `kernel`, through the gate with everything granted (for tests
+// and fuzzers that link a kernel without a Plugin).
 void define_kernel(Linker& linker, Kernel& kernel, bool metered);
 
 }  // namespace warden::extism

@@ -1,12 +1,14 @@
 #include "hostabi/plugin.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
 
 #include <filesystem>
 #include <map>
 
-#include "hostabi/wasi.h"
-#include "hostabi/wasi_path.h"
+#include "hostabi/wasi/wasi.h"
+#include "hostabi/wasi/wasi_path.h"
 #include "decoder/untrusted_text.h"
 
 namespace warden::extism {
@@ -48,13 +50,18 @@ bool is_void_to(const FuncType& type, std::initializer_list<ValType> results) {
   return type.params.empty() && type.results == std::vector<ValType>(results);
 }
 
-std::string type_text(const FuncType& type) {
-  auto list = [](const std::vector<ValType>& types) {
-    std::string s;
-    for (ValType t : types) s += (s.empty() ? "" : ", ") + std::string(valtype_name(t));
-    return "(" + s + ")";
-  };
-  return list(type.params) + " -> " + list(type.results);
+// The calling thread's CPU time, for cpu_seconds_per_call.
+double cpu_seconds(clockid_t clock) {
+  timespec ts{};
+  if (::clock_gettime(clock, &ts) != 0) return 0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+std::string quota_number(double v) {
+  std::string s = std::to_string(v);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
 }
 
 }  // namespace
@@ -100,8 +107,32 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
 
 Result<std::string_view, PluginError> Plugin::call(std::string_view function,
                                                    std::span<const uint8_t> input) {
+  account_->calls.fetch_add(1, std::memory_order_relaxed);
+  // concurrent_calls counts every instance with this account: over it, refused at once.
+  if (quota_.concurrent_calls) {
+    if (!account_->enter_call(*quota_.concurrent_calls)) {
+      account_->calls_refused_concurrency.fetch_add(1, std::memory_order_relaxed);
+      std::string who = options_.grants && !options_.grants->plugin_id.empty()
+                            ? "plugin " + quote_untrusted(options_.grants->plugin_id)
+                            : std::string("the plugin");
+      return Failure{PluginError{"policy: " + who + " already runs " +
+                                     std::to_string(*quota_.concurrent_calls) +
+                                     " calls (concurrent_calls); call refused",
+                                 -1}};
+    }
+  }
+  struct LeaveCall {
+    PluginAccount* account;
+    ~LeaveCall() {
+      if (account) account->leave_call();
+    }
+  } leave{quota_.concurrent_calls ? account_.get() : nullptr};
   try {
-    return call_unguarded(function, input);
+    auto result = call_unguarded(function, input);
+    if (!result && (cpu_quota_hit_.load(std::memory_order_relaxed) ||
+                    (kernel_ && kernel_->egress_refused)))
+      account_->quota_refusals.fetch_add(1, std::memory_order_relaxed);
+    return result;
   } catch (const std::bad_alloc&) {
     needs_fresh_instance_ = true;  // whatever was half done, the next call starts over
     return Failure{PluginError{"oom", -1}};
@@ -111,17 +142,37 @@ Result<std::string_view, PluginError> Plugin::call(std::string_view function,
 Result<std::unique_ptr<Plugin>, PluginError> Plugin::create_unguarded(const Manifest& manifest,
                                                                       PluginOptions options) {
   std::unique_ptr<Plugin> plugin(new Plugin());
-  plugin->engine_ = shared_engine(options.fuel.has_value());
+  plugin->engine_ = shared_engine(options.quota.fuel_per_call.has_value());
   plugin->options_ = std::move(options);
-  // Everything but the sources (their bytes live on in the compiled modules).
+  // The manifest narrows the embedder's (or the policy's) quota, never widens it.
+  Quota from_manifest;
+  if (manifest.max_pages) from_manifest.memory_bytes = uint64_t{*manifest.max_pages} * kPageSize;
+  from_manifest.max_var_bytes = manifest.max_var_bytes;
+  from_manifest.max_http_response_bytes = manifest.max_http_response_bytes;
+  if (manifest.timeout_ms) from_manifest.timeout = std::chrono::milliseconds(*manifest.timeout_ms);
+  plugin->quota_ = plugin->options_.quota;
+  plugin->quota_.narrow(from_manifest);
+  plugin->account_ = plugin->options_.account;
+  if (!plugin->account_)
+    plugin->account_ = PluginAccount::of(
+        plugin->options_.grants ? plugin->options_.grants->plugin_id : std::string());
+  for (const PluginFunction& f : plugin->options_.functions) {
+    HostFunctionInfo row;
+    row.module = f.module;
+    row.name = f.name;
+    row.type = f.type;
+    row.roles = f.roles;
+    row.fuel = f.fuel;
+    row.capability = f.capability.empty() ? f.name : f.capability;
+    row.host_class = f.host_class;
+    plugin->embedder_rows_.push_back(std::move(row));
+  }
+  // Everything but the sources (their bytes live on in the compiled modules) and the limits (in
+  // the quota).
   Manifest& own = plugin->manifest_;
-  own.max_pages = manifest.max_pages;
-  own.max_http_response_bytes = manifest.max_http_response_bytes;
-  own.max_var_bytes = manifest.max_var_bytes;
   own.config = manifest.config;
   own.allowed_hosts = manifest.allowed_hosts;
   own.allowed_paths = manifest.allowed_paths;
-  own.timeout_ms = manifest.timeout_ms;
   plugin->config_.insert(manifest.config.begin(), manifest.config.end());
   if (manifest.wasm.empty())
     return Failure{PluginError{"a plugin needs at least one wasm module", -1}};
@@ -176,50 +227,43 @@ Plugin::~Plugin() {
   cancel_target_->store = nullptr;
 }
 
+LinkContext Plugin::link_context(Kernel* kernel) const {
+  LinkContext context;
+  context.embedder_rows = embedder_rows_;
+  context.grants = options_.grants ? &*options_.grants : nullptr;
+  context.wasi = options_.wasi || options_.grants.has_value();
+  context.metered = quota_.fuel_per_call.has_value();
+  context.account = account_;
+  if (!quota_.host_calls_per_second.empty())
+    context.host_calls_per_second = &quota_.host_calls_per_second;
+  context.kernel = kernel;
+  return context;
+}
+
+// Every import, before any plugin code runs: a host function (known, the right type, granted) or
+// an export of another module of the plugin. The same resolve_import links them later.
 Result<void, PluginError> Plugin::check_imports() const {
+  const LinkContext context = link_context(nullptr);
   for (const Module& m : modules_) {
     const warden::Module& module = m.compiled->module();
     for (const Import& import : module.imports) {
-      // Appended piece by piece: `"`" + std::string + ...` trips GCC 12's -Wrestrict false
-      // positive.
-      std::string where = "`";
-      where.append(escape_untrusted(import.module)).append("::");
-      where.append(escape_untrusted(import.name)).append("`");
-      if (import.module == kEnvModule) {
-        const KernelFunctionInfo* info = find_kernel_function(import.name);
-        if (import.kind != ExternKind::Func)
-          return Failure{PluginError{
-              "unknown import: " + where + ": extism:host/env exports only functions", -1}};
-        if (!info)
-          return Failure{
-              PluginError{"unknown import: " + where + " is not an Extism kernel function", -1}};
-        const FuncType& type = module.types[import.func_type.value];
-        if (!(type == info->type))
-          return Failure{PluginError{"incompatible import type for " + where +
-                                         ": the plugin expects " + type_text(type) +
-                                         ", the kernel has " + type_text(info->type),
-                                     -1}};
-        continue;
+      auto target = resolve_import(module, import, context);
+      if (!target) {
+        if (target.error().denied)
+          account_->denied_at_link.fetch_add(1, std::memory_order_relaxed);
+        return Failure{PluginError{std::move(target.error().message), -1}};
       }
-      if (import.module == wasi::kModule) {
-        if (!options_.wasi)
-          return Failure{PluginError{
-              "unknown import: " + where + " has not been defined (WASI is not enabled)", -1}};
-        continue;
-      }
+      if (target->row) continue;
       bool found = false;
       for (const Module& other : modules_) found |= other.name == import.module && &other != &m;
-      for (const PluginFunction& f : options_.functions) {
-        if (f.module == import.module && f.name == import.name) {
-          if (import.kind != ExternKind::Func || !(module.types[import.func_type.value] == f.type))
-            return Failure{PluginError{"incompatible import type for " + where +
-                                           ": the host function is " + type_text(f.type),
-                                       -1}};
-          found = true;
-        }
-      }
-      if (!found)
+      if (!found) {
+        // Appended piece by piece: `"`" + std::string + ...` trips GCC 12's -Wrestrict false
+        // positive.
+        std::string where = "`";
+        where.append(escape_untrusted(import.module)).append("::");
+        where.append(escape_untrusted(import.name)).append("`");
         return Failure{PluginError{"unknown import: " + where + " has not been defined", -1}};
+      }
     }
   }
   return {};
@@ -233,27 +277,30 @@ Result<void, PluginError> Plugin::instantiate() {
   }
   store_.reset();
   budget_ = std::make_unique<MemoryBudget>();
-  if (manifest_.max_pages) *budget_ = MemoryBudget::of_pages(*manifest_.max_pages);
+  if (quota_.memory_bytes) budget_->limit = *quota_.memory_bytes;
   kernel_ = std::make_unique<Kernel>(budget_.get());
   Kernel& k = *kernel_;
   k.config = config_;
-  k.limits.max_var_bytes = manifest_.max_var_bytes;
-  k.limits.max_http_response_bytes = manifest_.max_http_response_bytes;
-  k.limits.max_log_message_bytes = options_.max_log_message_bytes;
-  k.limits.max_log_bytes_per_call = options_.max_log_bytes_per_call;
+  k.quota = quota_;
   k.log_level = options_.log_level;
   k.log_sink = options_.log_sink;
   k.allowed_hosts = manifest_.allowed_hosts;
   k.http_response_headers = options_.http_response_headers;
 
-  linker_ = std::make_unique<Linker>();
-  define_kernel(*linker_, k, options_.fuel.has_value());
-  if (options_.wasi) {
+  // Every host function goes through the one path: the table's rows, the grants, the gate.
+  HostImpls impls;
+  add_kernel_impls(impls, k);
+  const LinkContext context = link_context(&k);
+  if (context.wasi) {
+    const Grants* grants = context.grants;
+    const bool may_read = !grants || grants->allows(capability::kFilesystemRead);
+    const bool may_write = !grants || grants->allows(capability::kFilesystemWrite);
     auto cfg = std::make_shared<wasi::WasiConfig>();
     for (const auto& [host, guest] : manifest_.allowed_paths) {
+      if (!may_read) break;  // no filesystem capability: no mounts at all
       wasi::WasiConfig::Mount mount;
-      mount.read_only = host.starts_with("ro:");
-      mount.host_path = mount.read_only ? host.substr(3) : host;
+      mount.read_only = host.starts_with("ro:") || !may_write;
+      mount.host_path = host.starts_with("ro:") ? host.substr(3) : host;
       mount.guest_path = guest;
       cfg->mounts.push_back(std::move(mount));
     }
@@ -261,16 +308,22 @@ Result<void, PluginError> Plugin::instantiate() {
       cfg->write_stdout = [](std::string_view) {};
       cfg->write_stderr = [](std::string_view) {};
     }
-    wasi::define_wasi(*linker_, cfg);
+    wasi::add_wasi_impls(impls, cfg);
   }
   for (const PluginFunction& f : options_.functions) {
     Kernel* kp = &k;
-    linker_->define_function(f.module, f.name, f.type,
-                             [kp, callback = f.callback, data = f.user_data](
-                                 CallContext& ctx, std::span<const Value> a, std::span<Value> r) {
-                               CurrentPlugin current(*kp, ctx, data.get());
-                               return callback(current, a, r);
-                             });
+    impls.add(f.module, f.name,
+              HostImpl{nullptr, nullptr,
+                       [kp, callback = f.callback, data = f.user_data](
+                           CallContext& ctx, std::span<const Value> a, std::span<Value> r) {
+                         CurrentPlugin current(*kp, ctx, data.get());
+                         return callback(current, a, r);
+                       }});
+  }
+  linker_ = std::make_unique<Linker>();
+  for (const Module& m : modules_) {
+    auto linked = link_imports(*linker_, m.compiled->module(), impls, context);
+    if (!linked) return Failure{PluginError{std::move(linked.error().message), -1}};
   }
 
   store_ = std::make_unique<Store>(*engine_);
@@ -342,7 +395,12 @@ Result<void, PluginError> Plugin::start_instance() {
 PluginError Plugin::error_from(const ExecError& e) const {
   switch (e.kind) {
     case ExecError::Kind::OutOfFuel: return {"plugin ran out of fuel", -1};
-    case ExecError::Kind::Interrupted: return {"timeout", -1};
+    case ExecError::Kind::Interrupted:
+      if (cpu_quota_hit_.load(std::memory_order_relaxed))
+        return {"policy: the call used more than " + quota_number(*quota_.cpu_seconds_per_call) +
+                    " s of CPU time (cpu_seconds_per_call)",
+                -1};
+      return {"timeout", -1};
     case ExecError::Kind::Limit:
       return {e.detail == "oom" || budget_->exhausted ? "oom" : e.message(), -1};
     case ExecError::Kind::Exit:
@@ -369,19 +427,40 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
   Store& store = *store_;
   store.clear_interrupt();
   budget_->exhausted = false;
-  if (options_.fuel) store.set_fuel(*options_.fuel);
-  if (manifest_.timeout_ms) {
-    store.set_deadline(std::chrono::milliseconds(*manifest_.timeout_ms));
-    kernel_->deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(*manifest_.timeout_ms);
+  const std::optional<uint64_t> fuel = quota_.fuel_per_call;
+  if (fuel) store.set_fuel(*fuel);
+  if (quota_.timeout) {
+    store.set_deadline(*quota_.timeout);
+    kernel_->deadline = std::chrono::steady_clock::now() + *quota_.timeout;
+  }
+  // cpu_seconds_per_call: this thread's CPU time, watched by the deadline's watchdog.
+  cpu_quota_hit_.store(false, std::memory_order_relaxed);
+  clockid_t cpu_clock{};
+  const bool watch_cpu =
+      quota_.cpu_seconds_per_call && ::pthread_getcpuclockid(::pthread_self(), &cpu_clock) == 0;
+  if (watch_cpu) {
+    const double limit = *quota_.cpu_seconds_per_call;
+    const double start = cpu_seconds(cpu_clock);
+    std::atomic<bool>* hit = &cpu_quota_hit_;
+    store.set_watch(
+        [cpu_clock, start, limit, hit] {
+          if (cpu_seconds(cpu_clock) - start <= limit) return false;
+          hit->store(true, std::memory_order_relaxed);
+          return true;
+        },
+        std::chrono::milliseconds(std::clamp<int64_t>(static_cast<int64_t>(limit * 100), 1, 10)));
   }
   struct ClearDeadline {
     Store& store;
-    ~ClearDeadline() { store.clear_deadline(); }
-  } clear_deadline{store};
+    bool watch;
+    ~ClearDeadline() {
+      store.clear_deadline();
+      if (watch) store.clear_watch();
+    }
+  } clear_deadline{store, watch_cpu};
 
   auto finish_fuel = [&] {
-    if (options_.fuel) fuel_used_ = *options_.fuel - std::min(*options_.fuel, store.fuel());
+    if (fuel) fuel_used_ = *fuel - std::min(*fuel, store.fuel());
   };
   if (!instance_) {
     if (auto ok = start_instance(); !ok) {
@@ -413,6 +492,13 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
   if (auto message = k.error_message()) return Failure{PluginError{*message, rc != 0 ? rc : -1}};
   if (rc != 0)
     return Failure{PluginError{"Returned non-zero exit code: " + std::to_string(rc), rc}};
+  if (quota_.max_output_bytes && k.output_length > *quota_.max_output_bytes) {
+    account_->quota_refusals.fetch_add(1, std::memory_order_relaxed);
+    return Failure{PluginError{"policy: output of " + std::to_string(k.output_length) +
+                                   " bytes is over max_output_bytes (" +
+                                   std::to_string(*quota_.max_output_bytes) + ")",
+                               -1}};
+  }
   auto output = k.output();
   if (!output)
     return Failure{PluginError{"output_set: bytes out of bounds of the kernel region", -1}};

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -15,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hostabi/host_link.h"
 #include "hostabi/kernel.h"
 #include "hostabi/manifest.h"
 #include "vm/compiled_module.h"
@@ -51,25 +53,41 @@ class CurrentPlugin {
 using PluginHostCallback = std::function<HostResult(CurrentPlugin&, std::span<const Value> args,
                                                     std::span<Value> results)>;
 
-// A host function offered to plugins, in `extism:host/user` unless another module is given.
+// A host function offered to plugins, in `extism:host/user` unless another module is given. It
+// becomes one row of the host-function table (hostabi/host_table.h): the gate links it only when
+// the plugin's grants include its capability, checks its Handle and pointer arguments before the
+// callback runs, meters and counts it like every built-in function.
 struct PluginFunction {
   std::string module = kUserModule;
   std::string name{};
   FuncType type{};
   PluginHostCallback callback{};
   std::shared_ptr<void> user_data{};  // handed to the callback; released with the last plugin
+  std::string capability{};           // what a policy must grant; default: the function's name
+  HostClass host_class = HostClass::WriteGlobal;  // declare it: the default assumes the worst
+  std::vector<ArgRole> roles{};       // per parameter (empty: nothing checked)
+  uint32_t fuel = 10;                 // per call, for metered plugins
 };
 
 struct PluginOptions {
   bool wasi = false;
   bool wasi_stdio = false;       // forward the plugin's stdout/stderr (otherwise discarded)
-  std::optional<uint64_t> fuel;  // per call
   LogLevel log_level = LogLevel::Off;
   LogSink log_sink;  // default: none (messages dropped)
   bool http_response_headers = false;
-  size_t max_log_message_bytes = 16 << 10;
-  size_t max_log_bytes_per_call = 1 << 20;
   std::vector<PluginFunction> functions;
+  // Every limit: fuel, memory, time, CPU, concurrency, output, logs, vars, HTTP, host-call rates.
+  // The manifest narrows it (never widens).
+  Quota quota;
+  // What the plugin may import (the policy layer fills it from a tier and the plugin's document).
+  // nullopt: everything, with WASI only when `wasi` is set. With grants, WASI is offered and each
+  // WASI function links only if its capability is granted; mounts are offered only with
+  // filesystem_read_assets, and are all read-only without filesystem_write.
+  std::optional<Grants> grants;
+  // Where this plugin's calls, denials and host calls are counted, and its concurrent calls and
+  // host-call rates shared (across every instance with the same account). Default: the account of
+  // grants->plugin_id, else a fresh one.
+  std::shared_ptr<PluginAccount> account;
   // Manifest sources given by URL are fetched only from these hosts (globs, as allowed_hosts;
   // redirects included). Empty, the default: a URL source is refused.
   std::vector<std::string> allowed_sources;
@@ -125,6 +143,9 @@ class Plugin {
   const CompiledModule* main_module() const { return modules_.back().compiled.get(); }
   // Fuel the last call used (metered plugins only).
   uint64_t fuel_used() const { return fuel_used_; }
+  // The limits in force: PluginOptions::quota narrowed by the manifest.
+  const Quota& quota() const { return quota_; }
+  const PluginAccount& account() const { return *account_; }
   const std::map<std::string, std::string, std::less<>>& vars() const { return kernel_->vars; }
 
   Plugin(const Plugin&) = delete;
@@ -141,6 +162,7 @@ class Plugin {
   Result<std::string_view, PluginError> call_unguarded(std::string_view function,
                                                        std::span<const uint8_t> input);
   Result<void, PluginError> check_imports() const;
+  LinkContext link_context(Kernel* kernel) const;
   Result<void, PluginError> instantiate();     // a fresh store, kernel and linker
   Result<void, PluginError> start_instance();  // instantiate the modules, run init functions
   PluginError error_from(const ExecError& error) const;
@@ -159,6 +181,10 @@ class Plugin {
   bool needs_fresh_instance_ = false;  // after `_start`, or a failed start
   std::map<std::string, std::string, std::less<>> config_;
   uint64_t fuel_used_ = 0;
+  Quota quota_;
+  std::vector<HostFunctionInfo> embedder_rows_;  // options_.functions as rows (stable addresses)
+  std::shared_ptr<PluginAccount> account_;
+  std::atomic<bool> cpu_quota_hit_{false};  // set by the store's watch (another thread)
   std::shared_ptr<CancelHandle::Target> cancel_target_ = std::make_shared<CancelHandle::Target>();
 };
 

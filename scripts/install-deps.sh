@@ -12,6 +12,9 @@ packages=(
   wasi-libc libclang-rt-14-dev-wasm32    # clang --target=wasm32-wasi for benchmark and plugin modules
   libc++-14-dev-wasm32 libc++abi-14-dev-wasm32
   libclang-rt-14-dev                     # libFuzzer and sanitizer runtimes for clang
+  libyaml-cpp-dev libvalijson-dev        # policy documents (YAML), I/O schemas (JSON Schema draft 7)
+  json-schema-test-suite                 # the official JSON Schema test cases for the I/O schema tests
+  openssl signify-openbsd                # independent signers (Ed25519, ECDSA) for the signature tests
 )
 
 missing=()

@@ -215,7 +215,7 @@ TEST(HostileClass, C23_VarOutputAndLogCapsUnderAtAndOver) {
   for (size_t len : {99u, 100u, 101u}) {
     PluginOptions o = plugin_options();
     o.log_level = LogLevel::Info;
-    o.max_log_message_bytes = 100;
+    o.quota.max_log_message_bytes = 100;
     std::vector<std::string> lines;
     o.log_sink = [&](LogLevel, std::string_view line) { lines.emplace_back(line); };
     auto l = hostile({}, o);
@@ -231,7 +231,7 @@ TEST(HostileClass, C23_VarOutputAndLogCapsUnderAtAndOver) {
   for (size_t cap : {30u, 29u}) {  // three 10-byte messages
     PluginOptions o = plugin_options();
     o.log_level = LogLevel::Info;
-    o.max_log_bytes_per_call = cap;
+    o.quota.max_log_bytes_per_call = cap;
     std::vector<std::string> lines;
     o.log_sink = [&](LogLevel, std::string_view line) { lines.emplace_back(line); };
     auto l = hostile({}, o);

@@ -469,7 +469,7 @@ TEST(Plugin, CompiledModulesAreSharedBetweenPluginsFromTheSameBytes) {
   auto b = make(bytes);
   EXPECT_EQ(a->main_module(), b->main_module());
   PluginOptions metered;
-  metered.fuel = 1000000;
+  metered.quota.fuel_per_call = 1000000;
   auto c = make(bytes, metered);  // a different engine: compiled separately
   EXPECT_NE(a->main_module(), c->main_module());
 }
@@ -514,7 +514,7 @@ void expect_stopped_then_recovers(Plugin& p, std::string_view function, const st
 
 TEST(Limits, FuelRunsOutAndIsResetEveryCall) {
   PluginOptions options;
-  options.fuel = 2'000'000;
+  options.quota.fuel_per_call = 2'000'000;
   auto p = make(plugin_bytes("hostile"), options);
   auto e = err(*p, "infinite_loop");
   EXPECT_EQ(e.message, "plugin ran out of fuel");
@@ -527,7 +527,7 @@ TEST(Limits, FuelRunsOutAndIsResetEveryCall) {
 
 TEST(Limits, HostCallsCostFuel) {
   PluginOptions options;
-  options.fuel = 10'000'000;
+  options.quota.fuel_per_call = 10'000'000;
   auto p = make(plugin_bytes("hostile"), options);
   ok(*p, "echo", "x");
   const uint64_t echo = p->fuel_used();
@@ -648,7 +648,7 @@ TEST(Limits, VariableStoreCountsKeyValueAnd48BytesPerEntry) {
 TEST(Limits, LogMessagesAreEscapedAndCappedPerCall) {
   PluginOptions options;
   options.log_level = LogLevel::Info;
-  options.max_log_bytes_per_call = 10000;
+  options.quota.max_log_bytes_per_call = 10000;
   std::vector<std::pair<LogLevel, std::string>> lines;
   options.log_sink = [&](LogLevel level, std::string_view message) {
     lines.emplace_back(level, message);

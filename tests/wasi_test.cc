@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "hostabi/plugin.h"
-#include "hostabi/wasi.h"
-#include "hostabi/wasi_path.h"
+#include "hostabi/wasi/wasi.h"
+#include "hostabi/wasi/wasi_path.h"
 #include "vm/store.h"
 
 namespace {
@@ -697,8 +697,10 @@ TEST_P(WasiAbi, BadPointersAreEfault) {
   EXPECT_EQ(g.call("fd_readdir", dir, kBufAt, 100, uint64_t{0}, kPastEnd), 21u);
   EXPECT_EQ(g.call("poll_oneoff", kPastEnd, kBufAt, 1, kResultAt), 21u);
   EXPECT_EQ(g.call("poll_oneoff", kBufAt, kPastEnd, 1, kResultAt), 21u);
-  EXPECT_EQ(g.call("poll_oneoff", kBufAt, kBufAt + 1024, 100000, kResultAt),
-            28u);  // too many: EINVAL
+  // 100000 subscriptions do not fit in memory: the row's Array(48, 2) role answers EFAULT before
+  // the body's own limit (65536, EINVAL) is looked at; none at all is EINVAL.
+  EXPECT_EQ(g.call("poll_oneoff", kBufAt, kBufAt + 1024, 100000, kResultAt), 21u);
+  EXPECT_EQ(g.call("poll_oneoff", kBufAt, kBufAt + 1024, 0, kResultAt), 28u);
   EXPECT_EQ(g.call("clock_time_get", 1, uint64_t{0}, kPastEnd), 21u);
   EXPECT_EQ(g.call("clock_res_get", 1, kPastEnd), 21u);
   EXPECT_EQ(g.call("args_sizes_get", kPastEnd, kResultAt), 21u);

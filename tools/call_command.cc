@@ -176,7 +176,7 @@ int call_command(const std::vector<std::string>& args) {
     } else if (a == "--fuel") {
       std::optional<uint64_t> n;
       if (!number(n)) return usage_error("call", "--fuel needs a number");
-      options.fuel = *n;
+      options.quota.fuel_per_call = *n;
     } else if (a.size() > 1 && a[0] == '-') {
       return usage_error("call", "unknown option '" + a + "'");
     } else {

@@ -719,7 +719,9 @@ interrupted : {
   store.frame_top_ = static_cast<size_t>(top - frame_base);
   const uint32_t reason = interrupt.exchange(0, std::memory_order_relaxed);
   ExecError e = make_error(ExecError::Kind::Interrupted, trap, fn, pc);
-  e.detail = reason == Store::kDeadline ? "deadline exceeded" : "interrupted";
+  e.detail = reason == Store::kDeadline ? "deadline exceeded"
+                : reason == Store::kWatch  ? "stopped by the embedder's watch"
+                                           : "interrupted";
   *result = Failure{std::move(e)};
   store.frame_top_ = entry_frames_;
   return nullptr;

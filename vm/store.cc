@@ -66,16 +66,45 @@ void Store::set_deadline(std::chrono::milliseconds timeout) {
     deadline_ = std::chrono::steady_clock::now() + timeout;
     deadline_set_ = true;
   }
+  start_watchdog();
+}
+
+void Store::set_watch(std::function<bool()> over, std::chrono::milliseconds period) {
+  {
+    std::lock_guard lock(deadline_mutex_);
+    watch_ = std::move(over);
+    watch_period_ = std::max(period, std::chrono::milliseconds(1));
+    next_watch_ = std::chrono::steady_clock::now() + watch_period_;
+  }
+  start_watchdog();
+}
+
+// One thread per store, started by the first deadline or watch: it sleeps until the deadline or
+// the next watch, whichever is first, and sets the interrupt flag the interpreter polls.
+void Store::start_watchdog() {
   if (!watchdog_.joinable()) {
     watchdog_ = std::thread([this] {
       std::unique_lock lock(deadline_mutex_);
       while (!stopping_) {
-        if (!deadline_set_) {
+        if (!deadline_set_ && !watch_) {
           deadline_cv_.wait(lock);
-        } else if (deadline_cv_.wait_until(lock, deadline_) == std::cv_status::timeout &&
-                   deadline_set_ && std::chrono::steady_clock::now() >= deadline_) {
+          continue;
+        }
+        auto wake = deadline_set_ ? deadline_ : next_watch_;
+        if (watch_ && next_watch_ < wake) wake = next_watch_;
+        deadline_cv_.wait_until(lock, wake);
+        const auto now = std::chrono::steady_clock::now();
+        if (deadline_set_ && now >= deadline_) {
           deadline_set_ = false;
           interrupt_reason_.store(kDeadline, std::memory_order_relaxed);
+        }
+        if (watch_ && now >= next_watch_) {
+          if (watch_()) {
+            watch_ = nullptr;
+            interrupt_reason_.store(kWatch, std::memory_order_relaxed);
+          } else {
+            next_watch_ = now + watch_period_;
+          }
         }
       }
     });
@@ -89,6 +118,18 @@ void Store::clear_deadline() {
     deadline_set_ = false;
   }
   uint32_t expected = kDeadline;
+  interrupt_reason_.compare_exchange_strong(expected, 0);
+  deadline_cv_.notify_all();
+}
+
+void Store::clear_watch() {
+  std::function<bool()> old;
+  {
+    std::lock_guard lock(deadline_mutex_);
+    old = std::move(watch_);
+    watch_ = nullptr;
+  }
+  uint32_t expected = kWatch;
   interrupt_reason_.compare_exchange_strong(expected, 0);
   deadline_cv_.notify_all();
 }

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <thread>
@@ -86,10 +87,15 @@ class Store {
   // Interrupts when `timeout` has passed from now; replaces any earlier deadline.
   void set_deadline(std::chrono::milliseconds timeout);
   void clear_deadline();
+  // Interrupts once `over()` returns true, asked by the deadline's watchdog thread every
+  // `period` (a CPU-time quota, say); replaces any earlier watch. `over` must be thread-safe.
+  void set_watch(std::function<bool()> over, std::chrono::milliseconds period);
+  void clear_watch();
 
  private:
   friend class Interpreter;
-  static constexpr uint32_t kCancelled = 1, kDeadline = 2;
+  static constexpr uint32_t kCancelled = 1, kDeadline = 2, kWatch = 3;
+  void start_watchdog();
 
   Function* host_function_for(const std::shared_ptr<const HostFunction>& host);
   Result<void, ExecError> initialise(Instance& instance);
@@ -124,6 +130,9 @@ class Store {
   std::condition_variable deadline_cv_;
   std::chrono::steady_clock::time_point deadline_{};
   bool deadline_set_ = false;
+  std::function<bool()> watch_;
+  std::chrono::milliseconds watch_period_{0};
+  std::chrono::steady_clock::time_point next_watch_{};
   bool stopping_ = false;
   std::thread watchdog_;
 };

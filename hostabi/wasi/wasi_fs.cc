@@ -1,4 +1,4 @@
-#include "hostabi/wasi_fs.h"
+#include "hostabi/wasi/wasi_fs.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <functional>
 
-#include "hostabi/wasi_memory.h"
+#include "hostabi/wasi/wasi_memory.h"
 
 namespace warden::wasi {
 namespace {
@@ -40,7 +40,7 @@ uint32_t from_errno(int e) {
     case ENOTDIR: return kNotdir;
     case ENOTEMPTY: return kNotempty;
     case EOPNOTSUPP: return kNotsup;
-    case EPERM: return kPerm;  // also every way out of a mount (hostabi/wasi_path.h)
+    case EPERM: return kPerm;  // also every way out of a mount (hostabi/wasi/wasi_path.h)
     case EROFS: return kRofs;
     case ESPIPE: return kSpipe;
     case EXDEV: return kXdev;  // rename or link across host file systems
@@ -95,9 +95,8 @@ struct Call {
 };
 using Impl = std::function<uint32_t(Call&)>;
 
-void def(Linker& linker, const std::shared_ptr<FdTable>& table, const char* name,
-         std::vector<ValType> params, Impl impl) {
-  linker.define_function(kModule, name, FuncType{std::move(params), {I32}},
+void def(HostImpls& impls, const std::shared_ptr<FdTable>& table, const char* name, Impl impl) {
+  impls.add(kModule, name, HostImpl{nullptr, nullptr,
                          [table, impl = std::move(impl)](CallContext& ctx, std::span<const Value> a,
                                                          std::span<Value> r) -> HostResult {
                            std::lock_guard lock(table->mutex());
@@ -106,7 +105,7 @@ void def(Linker& linker, const std::shared_ptr<FdTable>& table, const char* name
                            if (call.path_too_long) e = kNametoolong;
                            r[0] = Value::i32(static_cast<int32_t>(e));
                            return {};
-                         });
+                         }});
 }
 
 // Calls `io(host pointer, length)` for each iovec (ciovec: buf u32 @0, len u32 @4; 8 bytes) and
@@ -139,9 +138,9 @@ uint32_t dir_fd(Call& c, size_t index, Fd*& out) {
 
 // ---- fd_*: descriptors -------------------------------------------------------------------
 
-void define_prestat(Linker& linker, const std::shared_ptr<FdTable>& t) {
+void define_prestat(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
   // prestat: tag u8 @0 (0 = dir), pr_name_len u32 @4; 8 bytes.
-  def(linker, t, "fd_prestat_get", {I32, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_prestat_get", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd || fd->preopen.empty()) return kBadf;
     return c.mem.put<uint32_t>(c.arg(1), 0) &&
@@ -149,7 +148,7 @@ void define_prestat(Linker& linker, const std::shared_ptr<FdTable>& t) {
                ? kSuccess
                : kFault;
   });
-  def(linker, t, "fd_prestat_dir_name", {I32, I32, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_prestat_dir_name", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd || fd->preopen.empty()) return kBadf;
     if (c.arg(2) < fd->preopen.size()) return kNametoolong;
@@ -157,8 +156,8 @@ void define_prestat(Linker& linker, const std::shared_ptr<FdTable>& t) {
   });
 }
 
-void define_read_write(Linker& linker, const std::shared_ptr<FdTable>& t) {
-  def(linker, t, "fd_write", {I32, I32, I32, I32}, [](Call& c) -> uint32_t {
+void define_read_write(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
+  def(impls, t, "fd_write", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd || !fd->writable) return kBadf;
     uint32_t total = 0, e;
@@ -183,7 +182,7 @@ void define_read_write(Linker& linker, const std::shared_ptr<FdTable>& t) {
     }
     return c.mem.put<uint32_t>(c.arg(3), total) ? kSuccess : kFault;
   });
-  def(linker, t, "fd_pwrite", {I32, I32, I32, I64, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_pwrite", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd || !fd->writable) return kBadf;
     if (!fd->is_file()) return kSpipe;
@@ -198,7 +197,7 @@ void define_read_write(Linker& linker, const std::shared_ptr<FdTable>& t) {
       return e;
     return c.mem.put<uint32_t>(c.arg(4), total) ? kSuccess : kFault;
   });
-  def(linker, t, "fd_read", {I32, I32, I32, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_read", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
     if (fd->is_dir()) return kIsdir;
@@ -220,7 +219,7 @@ void define_read_write(Linker& linker, const std::shared_ptr<FdTable>& t) {
     if (e) return e;
     return c.mem.put<uint32_t>(c.arg(3), total) ? kSuccess : kFault;
   });
-  def(linker, t, "fd_pread", {I32, I32, I32, I64, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_pread", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
     if (fd->is_dir()) return kIsdir;
@@ -239,8 +238,8 @@ void define_read_write(Linker& linker, const std::shared_ptr<FdTable>& t) {
   });
 }
 
-void define_position(Linker& linker, const std::shared_ptr<FdTable>& t) {
-  def(linker, t, "fd_seek", {I32, I64, I32, I32}, [](Call& c) -> uint32_t {
+void define_position(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
+  def(impls, t, "fd_seek", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
     if (fd->is_stdio()) return kSpipe;
@@ -252,7 +251,7 @@ void define_position(Linker& linker, const std::shared_ptr<FdTable>& t) {
     if (pos < 0) return from_errno(errno);
     return c.mem.put<uint64_t>(c.arg(3), static_cast<uint64_t>(pos)) ? kSuccess : kFault;
   });
-  def(linker, t, "fd_tell", {I32, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_tell", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
     if (fd->is_stdio()) return kSpipe;
@@ -263,16 +262,16 @@ void define_position(Linker& linker, const std::shared_ptr<FdTable>& t) {
   });
 }
 
-void define_lifetime(Linker& linker, const std::shared_ptr<FdTable>& t) {
+void define_lifetime(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
   // Preopens cannot be closed or renumbered (ENOTSUP), as in wasmtime and the WASI test suite.
-  def(linker, t, "fd_close", {I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_close", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
     if (!fd->preopen.empty()) return kNotsup;
     c.table.close(c.arg(0));
     return kSuccess;
   });
-  def(linker, t, "fd_renumber", {I32, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_renumber", [](Call& c) -> uint32_t {
     Fd* from = c.table.get(c.arg(0));
     Fd* to = c.table.get(c.arg(1));
     if (!from || !to) return kBadf;
@@ -282,7 +281,7 @@ void define_lifetime(Linker& linker, const std::shared_ptr<FdTable>& t) {
   });
   for (const char* name : {"fd_sync", "fd_datasync"}) {
     const bool data_only = name[3] == 'd';
-    def(linker, t, name, {I32}, [data_only](Call& c) -> uint32_t {
+    def(impls, t, name, [data_only](Call& c) -> uint32_t {
       Fd* fd = c.table.get(c.arg(0));
       if (!fd) return kBadf;
       if (fd->is_stdio()) return kSuccess;  // nothing is buffered on our side
@@ -290,13 +289,13 @@ void define_lifetime(Linker& linker, const std::shared_ptr<FdTable>& t) {
       return rc == 0 ? kSuccess : from_errno(errno);
     });
   }
-  def(linker, t, "fd_advise", {I32, I64, I64, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_advise", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
     if (!fd->is_file()) return kBadf;
     return c.arg(3) <= 5 ? kSuccess : kInval;  // advice only: nothing to do
   });
-  def(linker, t, "fd_allocate", {I32, I64, I64}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_allocate", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd || !fd->writable) return kBadf;
     if (!fd->is_file()) return kBadf;
@@ -308,10 +307,10 @@ void define_lifetime(Linker& linker, const std::shared_ptr<FdTable>& t) {
   });
 }
 
-void define_fdstat(Linker& linker, const std::shared_ptr<FdTable>& t) {
+void define_fdstat(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
   // fdstat: fs_filetype u8 @0, fs_flags u16 @2, fs_rights_base u64 @8, fs_rights_inheriting
   // u64 @16; 24 bytes.
-  def(linker, t, "fd_fdstat_get", {I32, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_fdstat_get", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
     uint8_t stat[24] = {};
@@ -323,7 +322,7 @@ void define_fdstat(Linker& linker, const std::shared_ptr<FdTable>& t) {
     return c.mem.write(c.arg(1), stat, sizeof stat) ? kSuccess : kFault;
   });
   // Append and non-blocking can be switched; the sync flags only at path_open.
-  def(linker, t, "fd_fdstat_set_flags", {I32, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_fdstat_set_flags", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
     const uint32_t flags = c.arg(1);
@@ -339,7 +338,7 @@ void define_fdstat(Linker& linker, const std::shared_ptr<FdTable>& t) {
     fd->flags = static_cast<uint16_t>((fd->flags & ~(kFdAppend | kFdNonblock)) | flags);
     return kSuccess;
   });
-  def(linker, t, "fd_fdstat_set_rights", {I32, I64, I64}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_fdstat_set_rights", [](Call& c) -> uint32_t {
     // Rights may only shrink; we do not track them beyond read and write, so only check.
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
@@ -363,8 +362,8 @@ bool to_timespecs(uint64_t atim, uint64_t mtim, uint32_t fst, timespec out[2]) {
   return true;
 }
 
-void define_filestat(Linker& linker, const std::shared_ptr<FdTable>& t) {
-  def(linker, t, "fd_filestat_get", {I32, I32}, [](Call& c) -> uint32_t {
+void define_filestat(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
+  def(impls, t, "fd_filestat_get", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
     struct stat st {};
@@ -377,7 +376,7 @@ void define_filestat(Linker& linker, const std::shared_ptr<FdTable>& t) {
     encode_filestat(c.mem.at(c.arg(1)), st, filetype_of_mode(st.st_mode));
     return kSuccess;
   });
-  def(linker, t, "fd_filestat_set_size", {I32, I64}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_filestat_set_size", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
     if (fd->is_dir()) return kIsdir;
@@ -386,7 +385,7 @@ void define_filestat(Linker& linker, const std::shared_ptr<FdTable>& t) {
     return ::ftruncate(fd->host.get(), static_cast<off_t>(c.arg64(1))) == 0 ? kSuccess
                                                                             : from_errno(errno);
   });
-  def(linker, t, "fd_filestat_set_times", {I32, I64, I64, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_filestat_set_times", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
     if (fd->is_stdio()) return kBadf;
@@ -435,11 +434,11 @@ uint32_t take_listing(Fd& fd) {
   return kSuccess;
 }
 
-void define_readdir(Linker& linker, const std::shared_ptr<FdTable>& t) {
+void define_readdir(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
   // The listing is read at cookie 0 and kept, so resuming from any cookie (the index of the
   // next entry) sees the same entries in the same order. A full buffer ends with a cut record,
   // as the ABI asks (bufused == buf_len means "call again").
-  def(linker, t, "fd_readdir", {I32, I32, I32, I64, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "fd_readdir", [](Call& c) -> uint32_t {
     Fd* fd = c.table.get(c.arg(0));
     if (!fd) return kBadf;
     if (!fd->is_dir()) return fd->is_stdio() ? kBadf : kNotdir;
@@ -472,9 +471,9 @@ void define_readdir(Linker& linker, const std::shared_ptr<FdTable>& t) {
 
 // ---- path_*: names beneath a directory fd ------------------------------------------------
 
-void define_open(Linker& linker, const std::shared_ptr<FdTable>& t) {
+void define_open(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
   // path_open(fd, dirflags, path, path_len, oflags, rights_base, rights_inheriting, fdflags, *fd)
-  def(linker, t, "path_open", {I32, I32, I32, I32, I32, I64, I64, I32, I32},
+  def(impls, t, "path_open",
       [](Call& c) -> uint32_t {
         Fd* dir;
         if (uint32_t e = dir_fd(c, 0, dir)) return e;
@@ -525,7 +524,7 @@ void define_open(Linker& linker, const std::shared_ptr<FdTable>& t) {
         c.mem.put<uint32_t>(c.arg(8), n);  // checked above
         return kSuccess;
       });
-  def(linker, t, "path_filestat_get", {I32, I32, I32, I32, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "path_filestat_get", [](Call& c) -> uint32_t {
     Fd* dir;
     if (uint32_t e = dir_fd(c, 0, dir)) return e;
     std::string path;
@@ -538,7 +537,7 @@ void define_open(Linker& linker, const std::shared_ptr<FdTable>& t) {
     encode_filestat(c.mem.at(c.arg(4)), st, filetype_of_mode(st.st_mode));
     return kSuccess;
   });
-  def(linker, t, "path_filestat_set_times", {I32, I32, I32, I32, I64, I64, I32},
+  def(impls, t, "path_filestat_set_times",
       [](Call& c) -> uint32_t {
         Fd* dir;
         if (uint32_t e = dir_fd(c, 0, dir)) return e;
@@ -573,9 +572,9 @@ void define_open(Linker& linker, const std::shared_ptr<FdTable>& t) {
 // Operations on one name: the parent is opened beneath the directory fd and the last component,
 // a plain name, is acted on there with an *at call that never follows it.
 using NameOp = std::function<uint32_t(const ParentAndName&, Fd& dir)>;
-void define_name_op(Linker& linker, const std::shared_ptr<FdTable>& t, const char* name,
+void define_name_op(HostImpls& impls, const std::shared_ptr<FdTable>& t, const char* name,
                     NameOp op) {
-  def(linker, t, name, {I32, I32, I32}, [op](Call& c) -> uint32_t {
+  def(impls, t, name, [op](Call& c) -> uint32_t {
     Fd* dir;
     if (uint32_t e = dir_fd(c, 0, dir)) return e;
     std::string path;
@@ -589,14 +588,14 @@ void define_name_op(Linker& linker, const std::shared_ptr<FdTable>& t, const cha
 
 uint32_t result_of(int rc) { return rc == 0 ? kSuccess : from_errno(errno); }
 
-void define_names(Linker& linker, const std::shared_ptr<FdTable>& t) {
-  define_name_op(linker, t, "path_create_directory", [](const ParentAndName& p, Fd&) {
+void define_names(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
+  define_name_op(impls, t, "path_create_directory", [](const ParentAndName& p, Fd&) {
     return result_of(::mkdirat(p.parent.get(), p.name.c_str(), 0755));
   });
-  define_name_op(linker, t, "path_remove_directory", [](const ParentAndName& p, Fd&) {
+  define_name_op(impls, t, "path_remove_directory", [](const ParentAndName& p, Fd&) {
     return result_of(::unlinkat(p.parent.get(), p.name.c_str(), AT_REMOVEDIR));
   });
-  define_name_op(linker, t, "path_unlink_file", [](const ParentAndName& p, Fd&) -> uint32_t {
+  define_name_op(impls, t, "path_unlink_file", [](const ParentAndName& p, Fd&) -> uint32_t {
     if (p.trailing_slash) {  // "name/" must be a directory, and directories are not unlinked
       struct stat st {};
       if (::fstatat(p.parent.get(), p.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -606,7 +605,7 @@ void define_names(Linker& linker, const std::shared_ptr<FdTable>& t) {
     return result_of(::unlinkat(p.parent.get(), p.name.c_str(), 0));
   });
   // path_rename(fd, old_path, old_len, new_fd, new_path, new_len)
-  def(linker, t, "path_rename", {I32, I32, I32, I32, I32, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "path_rename", [](Call& c) -> uint32_t {
     Fd *from, *to;
     if (uint32_t e = dir_fd(c, 0, from)) return e;
     if (uint32_t e = dir_fd(c, 3, to)) return e;
@@ -624,7 +623,7 @@ void define_names(Linker& linker, const std::shared_ptr<FdTable>& t) {
   });
   // path_link(old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len). A hard link adds
   // a name to a file, so both sides must be writable mounts.
-  def(linker, t, "path_link", {I32, I32, I32, I32, I32, I32, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "path_link", [](Call& c) -> uint32_t {
     Fd *from, *to;
     if (uint32_t e = dir_fd(c, 0, from)) return e;
     if (uint32_t e = dir_fd(c, 4, to)) return e;
@@ -642,7 +641,7 @@ void define_names(Linker& linker, const std::shared_ptr<FdTable>& t) {
         ::linkat(p1.parent.get(), p1.name.c_str(), p2.parent.get(), p2.name.c_str(), 0));
   });
   // path_readlink(fd, path, path_len, buf, buf_len, *bufused): the target, cut to buf_len.
-  def(linker, t, "path_readlink", {I32, I32, I32, I32, I32, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "path_readlink", [](Call& c) -> uint32_t {
     Fd* dir;
     if (uint32_t e = dir_fd(c, 0, dir)) return e;
     std::string path;
@@ -661,7 +660,7 @@ void define_names(Linker& linker, const std::shared_ptr<FdTable>& t) {
   // path_symlink(old_path, old_len, fd, new_path, new_len): a link at new_path whose target is
   // old_path. Targets that are absolute or climb above the mount are refused (EPERM) here, not
   // only when followed, so host programs reading the mount never meet them either.
-  def(linker, t, "path_symlink", {I32, I32, I32, I32, I32}, [](Call& c) -> uint32_t {
+  def(impls, t, "path_symlink", [](Call& c) -> uint32_t {
     Fd* dir;
     if (uint32_t e = dir_fd(c, 2, dir)) return e;
     std::string target, path;
@@ -678,16 +677,16 @@ void define_names(Linker& linker, const std::shared_ptr<FdTable>& t) {
 
 }  // namespace
 
-void define_files(Linker& linker, std::shared_ptr<FdTable> table) {
-  define_prestat(linker, table);
-  define_read_write(linker, table);
-  define_position(linker, table);
-  define_lifetime(linker, table);
-  define_fdstat(linker, table);
-  define_filestat(linker, table);
-  define_readdir(linker, table);
-  define_open(linker, table);
-  define_names(linker, table);
+void define_files(HostImpls& impls, std::shared_ptr<FdTable> table) {
+  define_prestat(impls, table);
+  define_read_write(impls, table);
+  define_position(impls, table);
+  define_lifetime(impls, table);
+  define_fdstat(impls, table);
+  define_filestat(impls, table);
+  define_readdir(impls, table);
+  define_open(impls, table);
+  define_names(impls, table);
 }
 
 }  // namespace warden::wasi

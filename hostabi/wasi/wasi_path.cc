@@ -1,4 +1,4 @@
-#include "hostabi/wasi_path.h"
+#include "hostabi/wasi/wasi_path.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>

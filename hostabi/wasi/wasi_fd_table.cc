@@ -1,4 +1,4 @@
-#include "hostabi/wasi_fd_table.h"
+#include "hostabi/wasi/wasi_fd_table.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "hostabi/wasi.h"
-#include "hostabi/wasi_path.h"
+#include "hostabi/wasi/wasi.h"
+#include "hostabi/wasi/wasi_path.h"
 
 namespace warden::wasi {
 
@@ -105,8 +105,8 @@ class FdTable {
   std::mutex mutex_;
 };
 
-// Defines fd_*, path_* (hostabi/wasi_fs.cc) and poll_oneoff (hostabi/wasi_poll.cc) on `table`.
-void define_files(Linker& linker, std::shared_ptr<FdTable> table);
-void define_poll(Linker& linker, std::shared_ptr<FdTable> table);
+// Defines fd_*, path_* (hostabi/wasi/wasi_fs.cc) and poll_oneoff (hostabi/wasi/wasi_poll.cc) on `table`.
+void define_files(extism::HostImpls& impls, std::shared_ptr<FdTable> table);
+void define_poll(extism::HostImpls& impls, std::shared_ptr<FdTable> table);
 
 }  // namespace warden::wasi

@@ -1,7 +1,7 @@
 // A deny-by-default WASI preview1 (`wasi_snapshot_preview1`) for wasi-libc, Rust, Go/TinyGo and
 // GHC programs: arguments, environment (empty unless given), clocks, random bytes, stdio (stdin
 // from `stdin_data`; stdout/stderr to the configured sinks), files and directories only beneath
-// the preopened `mounts` (hostabi/wasi_fs.h, hostabi/wasi_path.h), poll_oneoff for sleeping,
+// the preopened `mounts` (hostabi/wasi/wasi_fs.h, hostabi/wasi/wasi_path.h), poll_oneoff for sleeping,
 // proc_exit, sched_yield. Every other WASI function is linked and answers ENOSYS (sockets,
 // proc_raise, ...). docs/wasi.md lists what is supported and which errno each refusal gives.
 #pragma once
@@ -13,11 +13,14 @@
 #include <string_view>
 #include <vector>
 
+#include "hostabi/host_link.h"
 #include "vm/linker.h"
 
 namespace warden::wasi {
 
-inline constexpr const char* kModule = "wasi_snapshot_preview1";
+inline constexpr const char* kModule = extism::kWasiModule;
+using extism::HostImpl;
+using extism::HostImpls;
 
 // WASI errno values (wasi_snapshot_preview1 witx, `errno`) used here.
 enum Errno : uint32_t {
@@ -70,8 +73,12 @@ struct WasiConfig {
   uint32_t max_open_files = 1024;
 };
 
-// Defines every supported function, and an ENOSYS fallback for the rest, in `linker`. Each call
-// makes a fresh descriptor table (the mounts are opened here), owned by the defined functions.
+// The implementations of the supported functions (hostabi/wasi/wasi_functions.def has a row for
+// every WASI preview1 function; those without one answer ENOSYS). Each call makes a fresh
+// descriptor table (the mounts are opened here), owned by the implementations.
+void add_wasi_impls(HostImpls& impls, std::shared_ptr<const WasiConfig> config);
+// Every row of WASI preview1 in `linker`, everything granted, unmetered (for `warden run` and
+// embedders of the VM without a Plugin).
 void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config);
 
 // The names of the functions that do something (everything else is ENOSYS).

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "hostabi/wasi_fd_table.h"
-#include "hostabi/wasi_memory.h"
+#include "hostabi/wasi/wasi_fd_table.h"
+#include "hostabi/wasi/wasi_memory.h"
 #include "vm/store.h"
 
 namespace warden::wasi {
@@ -139,13 +139,14 @@ uint32_t poll_oneoff(FdTable& table, CallContext& ctx, std::span<const Value> a)
 
 }  // namespace
 
-void define_poll(Linker& linker, std::shared_ptr<FdTable> table) {
-  linker.define_function(
-      kModule, "poll_oneoff", FuncType{{I32, I32, I32, I32}, {I32}},
-      [table](CallContext& ctx, std::span<const Value> a, std::span<Value> r) -> HostResult {
-        r[0] = Value::i32(static_cast<int32_t>(poll_oneoff(*table, ctx, a)));
-        return {};
-      });
+void define_poll(extism::HostImpls& impls, std::shared_ptr<FdTable> table) {
+  impls.add(kModule, "poll_oneoff",
+            extism::HostImpl{nullptr, nullptr,
+                             [table](CallContext& ctx, std::span<const Value> a,
+                                     std::span<Value> r) -> HostResult {
+                               r[0] = Value::i32(static_cast<int32_t>(poll_oneoff(*table, ctx, a)));
+                               return {};
+                             }});
 }
 
 }  // namespace warden::wasi

@@ -1,4 +1,4 @@
-#include "hostabi/wasi.h"
+#include "hostabi/wasi/wasi.h"
 
 #include <chrono>
 #include <cstdio>
@@ -6,8 +6,8 @@
 #include <random>
 #include <thread>
 
-#include "hostabi/wasi_fd_table.h"
-#include "hostabi/wasi_memory.h"
+#include "hostabi/wasi/wasi_fd_table.h"
+#include "hostabi/wasi/wasi_memory.h"
 #include "vm/store.h"
 
 namespace warden::wasi {
@@ -41,13 +41,13 @@ uint32_t write_sizes(CallContext& ctx, const std::vector<std::string>& list, uin
 
 using Impl = std::function<uint32_t(CallContext&, std::span<const Value>)>;
 
-void define(Linker& linker, const char* name, std::vector<ValType> params, Impl impl) {
-  linker.define_function(kModule, name, FuncType{std::move(params), {I32}},
+void define(HostImpls& impls, const char* name, Impl impl) {
+  impls.add(kModule, name, HostImpl{nullptr, nullptr,
                          [impl = std::move(impl)](CallContext& ctx, std::span<const Value> args,
                                                   std::span<Value> results) -> HostResult {
                            results[0] = Value::i32(static_cast<int32_t>(impl(ctx, args)));
                            return {};
-                         });
+                         }});
 }
 
 }  // namespace
@@ -56,34 +56,34 @@ const std::vector<std::string_view>& supported_functions() {
   static const std::vector<std::string_view> names = {
       "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_time_get",
       "clock_res_get", "random_get", "proc_exit", "sched_yield",
-      // hostabi/wasi_fs.cc
+      // hostabi/wasi/wasi_fs.cc
       "fd_prestat_get", "fd_prestat_dir_name", "fd_write", "fd_pwrite", "fd_read", "fd_pread",
       "fd_seek", "fd_tell", "fd_close", "fd_renumber", "fd_sync", "fd_datasync", "fd_advise",
       "fd_allocate", "fd_fdstat_get", "fd_fdstat_set_flags", "fd_fdstat_set_rights",
       "fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times", "fd_readdir", "path_open",
       "path_filestat_get", "path_filestat_set_times", "path_create_directory", "path_unlink_file",
       "path_remove_directory", "path_rename", "path_link", "path_readlink", "path_symlink",
-      // hostabi/wasi_poll.cc
+      // hostabi/wasi/wasi_poll.cc
       "poll_oneoff"};
   return names;
 }
 
-void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config) {
+void add_wasi_impls(HostImpls& impls, std::shared_ptr<const WasiConfig> config) {
   auto cfg = std::move(config);
-  define(linker, "args_get", {I32, I32}, [cfg](CallContext& ctx, std::span<const Value> a) {
+  define(impls, "args_get", [cfg](CallContext& ctx, std::span<const Value> a) {
     return write_strings(ctx, cfg->args, u32(a[0]), u32(a[1]));
   });
-  define(linker, "args_sizes_get", {I32, I32}, [cfg](CallContext& ctx, std::span<const Value> a) {
+  define(impls, "args_sizes_get", [cfg](CallContext& ctx, std::span<const Value> a) {
     return write_sizes(ctx, cfg->args, u32(a[0]), u32(a[1]));
   });
-  define(linker, "environ_get", {I32, I32}, [cfg](CallContext& ctx, std::span<const Value> a) {
+  define(impls, "environ_get", [cfg](CallContext& ctx, std::span<const Value> a) {
     return write_strings(ctx, cfg->env, u32(a[0]), u32(a[1]));
   });
-  define(linker, "environ_sizes_get", {I32, I32},
+  define(impls, "environ_sizes_get",
          [cfg](CallContext& ctx, std::span<const Value> a) {
            return write_sizes(ctx, cfg->env, u32(a[0]), u32(a[1]));
          });
-  define(linker, "clock_time_get", {I32, I64, I32},
+  define(impls, "clock_time_get",
          [](CallContext& ctx, std::span<const Value> a) -> uint32_t {
            uint64_t ns;
            switch (u32(a[0])) {
@@ -104,13 +104,13 @@ void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config) {
            GuestMemory mem(ctx);
            return mem.put<uint64_t>(u32(a[2]), ns) ? kSuccess : kFault;
          });
-  define(linker, "clock_res_get", {I32, I32},
+  define(impls, "clock_res_get",
          [](CallContext& ctx, std::span<const Value> a) -> uint32_t {
            if (u32(a[0]) > 3) return kInval;
            GuestMemory mem(ctx);
            return mem.put<uint64_t>(u32(a[1]), 1) ? kSuccess : kFault;  // nanosecond resolution
          });
-  define(linker, "random_get", {I32, I32}, [](CallContext& ctx, std::span<const Value> a) {
+  define(impls, "random_get", [](CallContext& ctx, std::span<const Value> a) {
     GuestMemory mem(ctx);
     const uint32_t buf = u32(a[0]), len = u32(a[1]);
     if (!mem.ok(buf, len)) return kFault;
@@ -118,33 +118,30 @@ void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config) {
     for (uint32_t i = 0; i < len; ++i) mem.at(buf)[i] = static_cast<uint8_t>(device());
     return kSuccess;
   });
-  // The descriptor table of this linker's instances: fd_* and path_* (hostabi/wasi_fs.cc),
-  // poll_oneoff (hostabi/wasi_poll.cc).
+  // The descriptor table of this linker's instances: fd_* and path_* (hostabi/wasi/wasi_fs.cc),
+  // poll_oneoff (hostabi/wasi/wasi_poll.cc).
   auto table = std::make_shared<FdTable>(cfg);
-  define_files(linker, table);
-  define_poll(linker, table);
-  define(linker, "sched_yield", {}, [](CallContext&, std::span<const Value>) {
+  define_files(impls, table);
+  define_poll(impls, table);
+  define(impls, "sched_yield", [](CallContext&, std::span<const Value>) {
     std::this_thread::yield();
     return kSuccess;
   });
-  linker.define_function(
-      kModule, "proc_exit", FuncType{{I32}, {}},
-      [](CallContext&, std::span<const Value> args, std::span<Value>) -> HostResult {
-        ExecError e;
-        e.kind = ExecError::Kind::Exit;
-        e.exit_code = args[0].as_i32();
-        return Failure{std::move(e)};
-      });
-  // Deny by default: any other WASI import links, and says ENOSYS when called.
-  linker.define_fallback(
-      kModule, [](std::string_view, const FuncType& type) -> std::shared_ptr<const HostFunction> {
-        if (type.results != std::vector<ValType>{I32}) return nullptr;
-        return std::make_shared<const HostFunction>(HostFunction{
-            type, [](CallContext&, std::span<const Value>, std::span<Value> results) -> HostResult {
-              results[0] = Value::i32(kNosys);
-              return {};
-            }});
-      });
+  impls.add(kModule, "proc_exit",
+            HostImpl{nullptr, nullptr,
+                     [](CallContext&, std::span<const Value> args, std::span<Value>) -> HostResult {
+                       ExecError e;
+                       e.kind = ExecError::Kind::Exit;
+                       e.exit_code = args[0].as_i32();
+                       return Failure{std::move(e)};
+                     }});
+  // Deny by default: every other WASI preview1 function has a row, links, and answers ENOSYS.
+}
+
+void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config) {
+  HostImpls impls;
+  add_wasi_impls(impls, std::move(config));
+  extism::link_all(linker, kModule, impls, /*metered=*/false);
 }
 
 }  // namespace warden::wasi

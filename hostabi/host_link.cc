@@ -1,0 +1,294 @@
+#include "hostabi/host_link.h"
+
+#include <algorithm>
+
+#include "decoder/untrusted_text.h"
+#include "hostabi/kernel.h"
+#include "vm/store.h"
+
+namespace warden::extism {
+namespace {
+
+using Args = std::span<const Value>;
+using Results = std::span<Value>;
+
+constexpr uint32_t kWasiEfault = 21;
+constexpr uint32_t kWasiEnosys = 52;
+
+ExecError call_error(std::string message) {
+  ExecError e;
+  e.kind = ExecError::Kind::Trap;
+  e.trap = TrapCode::HostError;
+  e.detail = std::move(message);
+  return e;
+}
+
+// "`module::name`", escaped: import names are the plugin's bytes.
+std::string import_text(const Import& import) {
+  std::string where = "`";
+  where.append(escape_untrusted(import.module)).append("::");
+  where.append(escape_untrusted(import.name)).append("`");
+  return where;
+}
+
+// True when every Memory argument lies inside the caller's memory 0 (in 64 bits: nothing wraps).
+bool memory_args_in_bounds(const std::vector<ArgRole>& roles, CallContext& ctx, Args a) {
+  const Memory* memory = ctx.memory();
+  const uint64_t size = memory ? memory->size() : 0;
+  for (size_t i = 0; i < roles.size() && i < a.size(); ++i) {
+    const ArgRole& role = roles[i];
+    if (!role.is_memory()) continue;
+    const uint64_t address = static_cast<uint32_t>(a[i].bits);
+    uint64_t length = role.unit;
+    if (role.count_arg >= 0) {
+      if (static_cast<size_t>(role.count_arg) >= a.size()) return false;
+      length *= static_cast<uint32_t>(a[role.count_arg].bits);
+    }
+    if (!memory || address > size || length > size - address) return false;
+  }
+  return true;
+}
+
+// One linked host function: its row, what it runs, and how the gate wraps it.
+struct Gated {
+  const HostFunctionInfo* row;
+  HostImpl impl;
+  bool metered;
+  bool check_memory;     // some argument has a Memory role
+  bool wasi_errno;       // a failed check answers EFAULT (WASI) instead of failing the call
+  bool check_handles;    // an embedder's Handle arguments must name live blocks
+  double rate = 0;       // host_calls_per_second for the row's capability (0: none)
+  PluginAccount* account = nullptr;
+  std::shared_ptr<PluginAccount> keep_account;
+  Kernel* kernel = nullptr;
+
+  HostResult operator()(CallContext& ctx, Args a, Results r) const {
+    if (metered && !ctx.store.consume_fuel(row->fuel)) {
+      ExecError e;
+      e.kind = ExecError::Kind::OutOfFuel;
+      return Failure{std::move(e)};
+    }
+    if (account) {
+      account->host_calls.fetch_add(1, std::memory_order_relaxed);
+      if (rate > 0 && !account->take_host_call_token(row->capability, rate)) {
+        account->host_calls_rate_limited.fetch_add(1, std::memory_order_relaxed);
+        return Failure{call_error("policy: " + row->qualified_name() + " is over its quota of " +
+                                  format_rate(rate) + " calls per second for " +
+                                  row->capability + " (host_calls_per_second)")};
+      }
+    }
+    if (check_memory && !memory_args_in_bounds(row->roles, ctx, a)) {
+      if (wasi_errno) {
+        r[0] = Value::i32(static_cast<int32_t>(kWasiEfault));
+        return {};
+      }
+      return Failure{call_error(row->qualified_name() +
+                                ": a pointer argument is out of bounds of the plugin's memory")};
+    }
+    if (check_handles && kernel) {
+      for (size_t i = 0; i < row->roles.size() && i < a.size(); ++i) {
+        if (row->roles[i].kind != ArgRole::Kind::Handle || a[i].bits == 0) continue;
+        if (kernel->region.length(a[i].bits) == 0)
+          return Failure{call_error(row->qualified_name() + ": argument " + std::to_string(i) +
+                                    " is not a live kernel block")};
+      }
+    }
+    if (impl.fn) return impl.fn(impl.state, ctx, a, r);
+    return impl.callback(ctx, a, r);
+  }
+
+  static std::string format_rate(double rate) {
+    std::string s = std::to_string(rate);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+  }
+};
+
+HostImpl enosys() {
+  HostImpl impl;
+  impl.fn = [](void*, CallContext&, Args, Results r) -> HostResult {
+    if (!r.empty()) r[0] = Value::i32(static_cast<int32_t>(kWasiEnosys));
+    return {};
+  };
+  return impl;
+}
+
+HostCallback gated(const HostFunctionInfo& row, const HostImpl* impl, const LinkContext& context) {
+  Gated g{&row, impl ? *impl : enosys(), context.metered};
+  g.check_memory = std::any_of(row.roles.begin(), row.roles.end(),
+                               [](const ArgRole& role) { return role.is_memory(); });
+  g.wasi_errno = row.module == kWasiModule;
+  g.check_handles = !is_builtin_module(row.module);
+  g.account = context.account.get();
+  g.keep_account = context.account;
+  g.kernel = context.kernel;
+  if (context.host_calls_per_second)
+    if (auto it = context.host_calls_per_second->find(row.capability);
+        it != context.host_calls_per_second->end())
+      g.rate = it->second;
+  return g;
+}
+
+// A denied import under `deny: at_call`: it links, and every call fails with the denial.
+HostCallback denied_at_call(const HostFunctionInfo& row, const Grants& grants,
+                            std::shared_ptr<PluginAccount> account) {
+  return [message = grants.denial(row), account](CallContext&, Args, Results) -> HostResult {
+    if (account) account->denied_at_call.fetch_add(1, std::memory_order_relaxed);
+    return Failure{call_error(message)};
+  };
+}
+
+}  // namespace
+
+void HostImpls::add(std::string_view module, std::string_view name, HostImpl impl) {
+  impls_[{std::string(module), std::string(name)}] = std::move(impl);
+}
+
+const HostImpl* HostImpls::find(std::string_view module, std::string_view name) const {
+  auto it = impls_.find(std::make_pair(std::string(module), std::string(name)));
+  return it == impls_.end() ? nullptr : &it->second;
+}
+
+bool Grants::allows(std::string_view capability) const {
+  if (!capabilities || capability == capability::kMemoryOnly) return true;
+  return capabilities->contains(capability);
+}
+
+std::string Grants::denial(const HostFunctionInfo& row) const {
+  std::string who = plugin_id.empty() ? "the plugin" : "plugin " + quote_untrusted(plugin_id);
+  if (!tier.empty()) who += " (" + escape_untrusted(tier) + ")";
+  return "policy: " + who + " imports " + escape_untrusted(row.module) + " " +
+         escape_untrusted(row.name) + ", which needs " + escape_untrusted(row.capability);
+}
+
+std::shared_ptr<PluginAccount> PluginAccount::of(const std::string& plugin_id) {
+  if (plugin_id.empty()) return std::make_shared<PluginAccount>();
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<PluginAccount>> accounts;
+  std::lock_guard lock(mutex);
+  for (auto it = accounts.begin(); it != accounts.end();)  // forget the plugins that are gone
+    it = it->second.expired() ? accounts.erase(it) : std::next(it);
+  auto& slot = accounts[plugin_id];
+  if (auto account = slot.lock()) return account;
+  auto account = std::make_shared<PluginAccount>();
+  slot = account;
+  return account;
+}
+
+bool PluginAccount::enter_call(uint32_t limit) {
+  uint32_t now = running_.load(std::memory_order_relaxed);
+  do {
+    if (now >= limit) return false;
+  } while (!running_.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
+  return true;
+}
+
+bool PluginAccount::take_host_call_token(std::string_view capability, double per_second) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  auto it = buckets_.find(capability);
+  if (it == buckets_.end()) it = buckets_.emplace(std::string(capability), Bucket{}).first;
+  Bucket& b = it->second;
+  const double capacity = std::max(1.0, per_second);  // a burst of at most one second's calls
+  if (!b.started) {
+    b.started = true;
+    b.tokens = capacity;
+  } else {
+    const double elapsed = std::chrono::duration<double>(now - b.refilled).count();
+    b.tokens = std::min(capacity, b.tokens + elapsed * per_second);
+  }
+  b.refilled = now;
+  if (b.tokens < 1.0) return false;
+  b.tokens -= 1.0;
+  return true;
+}
+
+PluginAccount::Counters PluginAccount::counters() const {
+  Counters c;
+  c.calls = calls.load();
+  c.calls_refused_concurrency = calls_refused_concurrency.load();
+  c.host_calls = host_calls.load();
+  c.host_calls_rate_limited = host_calls_rate_limited.load();
+  c.denied_at_link = denied_at_link.load();
+  c.denied_at_call = denied_at_call.load();
+  c.quota_refusals = quota_refusals.load();
+  return c;
+}
+
+std::string signature_text(const FuncType& type) {
+  auto list = [](const std::vector<ValType>& types) {
+    std::string s;
+    for (ValType t : types) s += (s.empty() ? "" : ", ") + std::string(valtype_name(t));
+    return "(" + s + ")";
+  };
+  return list(type.params) + " -> " + list(type.results);
+}
+
+Result<ImportTarget, LinkRefusal> resolve_import(const Module& module, const Import& import,
+                                                 const LinkContext& context) {
+  const HostFunctionInfo* row = nullptr;
+  for (const HostFunctionInfo& r : context.embedder_rows)
+    if (r.module == import.module && r.name == import.name) row = &r;
+  const bool builtin_module = is_builtin_module(import.module);
+  if (!row && builtin_module) {
+    if (import.kind != ExternKind::Func)
+      return Failure{LinkRefusal{"unknown import: " + import_text(import) + ": " +
+                                 import.module + " exports only functions"}};
+    row = find_builtin_host_function(import.module, import.name);
+    if (!row)
+      return Failure{LinkRefusal{
+          "unknown import: " + import_text(import) +
+          (import.module == kEnvModule ? " is not an Extism kernel function"
+                                       : " is not a WASI preview1 function")}};
+  }
+  if (!row) return ImportTarget{};
+  if (row->module == kWasiModule && !context.wasi)
+    return Failure{LinkRefusal{"unknown import: " + import_text(import) +
+                               " has not been defined (WASI is not enabled)"}};
+  if (import.kind != ExternKind::Func || !(module.types[import.func_type.value] == row->type)) {
+    std::string expected = import.kind == ExternKind::Func
+                               ? signature_text(module.types[import.func_type.value])
+                               : std::string("a non-function");
+    return Failure{LinkRefusal{"incompatible import type for " + import_text(import) +
+                               ": the plugin expects " + expected + ", the host function is " +
+                               signature_text(row->type)}};
+  }
+  ImportTarget target{row, true};
+  if (context.grants && !context.grants->allows(row->capability)) {
+    target.granted = false;
+    if (context.grants->deny == DenyMode::AtLink)
+      return Failure{LinkRefusal{context.grants->denial(*row), true}};
+  }
+  return target;
+}
+
+Result<void, LinkRefusal> link_imports(Linker& linker, const Module& module,
+                                       const HostImpls& impls, const LinkContext& context) {
+  for (const Import& import : module.imports) {
+    auto target = resolve_import(module, import, context);
+    if (!target) {
+      if (target.error().denied && context.account)
+        context.account->denied_at_link.fetch_add(1, std::memory_order_relaxed);
+      return Failure{std::move(target.error())};
+    }
+    const HostFunctionInfo* row = target->row;
+    if (!row || linker.find(row->module, row->name)) continue;  // linked once per linker
+    HostCallback callback =
+        target->granted ? gated(*row, impls.find(row->module, row->name), context)
+                        : denied_at_call(*row, *context.grants, context.account);
+    linker.define_function(row->module, row->name, row->type, std::move(callback));
+  }
+  return {};
+}
+
+void link_all(Linker& linker, std::string_view module, const HostImpls& impls, bool metered) {
+  LinkContext context;
+  context.metered = metered;
+  for (const HostFunctionInfo& row : builtin_host_functions())
+    if (row.module == module)
+      linker.define_function(row.module, row.name, row.type,
+                             gated(row, impls.find(row.module, row.name), context));
+}
+
+}  // namespace warden::extism
