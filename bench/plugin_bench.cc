@@ -32,6 +32,56 @@ void BM_EchoCall16B(benchmark::State& state) {
 }
 BENCHMARK(BM_EchoCall16B);
 
+// The same call under the capability gate: grants (every built-in capability, so the plugin
+// links) and a quota with every run-time check that costs per call (concurrent calls, output
+// size). The gate's cost is the difference to BM_EchoCall16B.
+warden::extism::PluginOptions gated_options() {
+  warden::extism::PluginOptions options;
+  warden::extism::Grants grants;
+  grants.capabilities.emplace();
+  for (std::string_view c : warden::extism::kBuiltinCapabilities) grants.capabilities->emplace(c);
+  grants.plugin_id = "bench";
+  grants.tier = "bench";
+  options.grants = std::move(grants);
+  options.quota.concurrent_calls = 1000;
+  options.quota.max_output_bytes = 1 << 20;
+  return options;
+}
+
+void BM_EchoCall16BGated(benchmark::State& state) {
+  auto created = Plugin::create(read(WARDEN_BENCH_BIG_PLUGIN), gated_options());
+  if (!created) return state.SkipWithError(created.error().message.c_str());
+  auto plugin = std::move(*created);
+  const std::string input(16, 'x');
+  for (auto _ : state) {
+    auto out = plugin->call("echo", input);
+    if (!out || out->size() != 16) state.SkipWithError("echo failed");
+    benchmark::DoNotOptimize(out);
+  }
+  state.counters["calls/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_EchoCall16BGated);
+
+// A host-call-heavy loop: tests/testdata/gate_plugin.wat's "echo" copies 4 KiB of input with two
+// kernel calls per byte (input_load_u8, store_u8): 8,192 host calls per plugin call.
+void host_call_loop(benchmark::State& state, warden::extism::PluginOptions options) {
+  auto created = Plugin::create(read(WARDEN_BENCH_GATE_PLUGIN), std::move(options));
+  if (!created) return state.SkipWithError(created.error().message.c_str());
+  auto plugin = std::move(*created);
+  const std::string input(4096, 'x');
+  for (auto _ : state) {
+    auto out = plugin->call("echo", input);
+    if (!out || out->size() != input.size()) state.SkipWithError("echo failed");
+    benchmark::DoNotOptimize(out);
+  }
+  state.counters["host calls/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * 8192, benchmark::Counter::kIsRate);
+}
+void BM_HostCallLoop4KiB(benchmark::State& state) { host_call_loop(state, {}); }
+void BM_HostCallLoop4KiBGated(benchmark::State& state) { host_call_loop(state, gated_options()); }
+BENCHMARK(BM_HostCallLoop4KiB);
+BENCHMARK(BM_HostCallLoop4KiBGated);
+
 // A custom section named "bench" holding `n`, so every iteration's bytes differ.
 std::vector<uint8_t> with_unique_section(std::vector<uint8_t> bytes, uint64_t n) {
   const uint8_t section[] = {0, 14, 5, 'b', 'e', 'n', 'c', 'h'};

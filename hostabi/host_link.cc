@@ -49,59 +49,88 @@ bool memory_args_in_bounds(const std::vector<ArgRole>& roles, CallContext& ctx, 
   return true;
 }
 
-// One linked host function: its row, what it runs, and how the gate wraps it.
-struct Gated {
+[[gnu::noinline, gnu::cold]] HostResult out_of_fuel() {
+  ExecError e;
+  e.kind = ExecError::Kind::OutOfFuel;
+  return Failure{std::move(e)};
+}
+
+std::string format_rate(double rate) {
+  std::string s = std::to_string(rate);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+// The gate of a row that needs nothing checked per call (the kernel's): fuel, the count, the
+// function. Small, so that it costs next to nothing on the hot path of host-call-heavy plugins.
+struct Metered {
+  HostImpl::Fn fn;
+  void* state;
+  uint32_t fuel;
+  bool metered;
+  HostCallStats* stats;
+
+  HostResult operator()(CallContext& ctx, Args a, Results r) const {
+    if (metered && !ctx.store.consume_fuel(fuel)) return out_of_fuel();
+    if (stats) ++stats->host_calls;
+    return fn(state, ctx, a, r);
+  }
+};
+
+// The gate of a row with checks: the host-call rate, the argument roles (pointers inside the
+// caller's memory, an embedder's handles naming live blocks). The checks live out of line.
+struct Checked {
   const HostFunctionInfo* row;
   HostImpl impl;
   bool metered;
-  bool check_memory;     // some argument has a Memory role
-  bool wasi_errno;       // a failed check answers EFAULT (WASI) instead of failing the call
-  bool check_handles;    // an embedder's Handle arguments must name live blocks
-  double rate = 0;       // host_calls_per_second for the row's capability (0: none)
-  PluginAccount* account = nullptr;
-  std::shared_ptr<PluginAccount> keep_account;
+  bool check_memory;   // some argument has a Memory role
+  bool wasi_errno;     // a failed check answers EFAULT (WASI) instead of failing the call
+  bool check_handles;  // an embedder's Handle arguments must name live blocks
+  double rate = 0;     // host_calls_per_second for the row's capability (0: none)
+  std::shared_ptr<PluginAccount> account;
+  HostCallStats* stats = nullptr;
   Kernel* kernel = nullptr;
 
   HostResult operator()(CallContext& ctx, Args a, Results r) const {
-    if (metered && !ctx.store.consume_fuel(row->fuel)) {
-      ExecError e;
-      e.kind = ExecError::Kind::OutOfFuel;
-      return Failure{std::move(e)};
-    }
-    if (account) {
-      account->host_calls.fetch_add(1, std::memory_order_relaxed);
-      if (rate > 0 && !account->take_host_call_token(row->capability, rate)) {
-        account->host_calls_rate_limited.fetch_add(1, std::memory_order_relaxed);
-        return Failure{call_error("policy: " + row->qualified_name() + " is over its quota of " +
-                                  format_rate(rate) + " calls per second for " +
-                                  row->capability + " (host_calls_per_second)")};
-      }
-    }
-    if (check_memory && !memory_args_in_bounds(row->roles, ctx, a)) {
-      if (wasi_errno) {
-        r[0] = Value::i32(static_cast<int32_t>(kWasiEfault));
-        return {};
-      }
-      return Failure{call_error(row->qualified_name() +
-                                ": a pointer argument is out of bounds of the plugin's memory")};
-    }
-    if (check_handles && kernel) {
-      for (size_t i = 0; i < row->roles.size() && i < a.size(); ++i) {
-        if (row->roles[i].kind != ArgRole::Kind::Handle || a[i].bits == 0) continue;
-        if (kernel->region.length(a[i].bits) == 0)
-          return Failure{call_error(row->qualified_name() + ": argument " + std::to_string(i) +
-                                    " is not a live kernel block")};
-      }
-    }
+    if (metered && !ctx.store.consume_fuel(row->fuel)) return out_of_fuel();
+    if (stats) ++stats->host_calls;
+    HostResult refused;
+    if (!admit(ctx, a, r, refused)) return refused;
     if (impl.fn) return impl.fn(impl.state, ctx, a, r);
     return impl.callback(ctx, a, r);
   }
 
-  static std::string format_rate(double rate) {
-    std::string s = std::to_string(rate);
-    s.erase(s.find_last_not_of('0') + 1);
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
+  // False when the body must not run; `out` is then the call's result (an error, or success
+  // with EFAULT in r[0]).
+  [[gnu::noinline]] bool admit(CallContext& ctx, Args a, Results r, HostResult& out) const {
+    if (rate > 0 && account && !account->take_host_call_token(row->capability, rate)) {
+      account->host_calls_rate_limited.fetch_add(1, std::memory_order_relaxed);
+      out = Failure{call_error("policy: " + row->qualified_name() + " is over its quota of " +
+                               format_rate(rate) + " calls per second for " + row->capability +
+                               " (host_calls_per_second)")};
+      return false;
+    }
+    if (check_memory && !memory_args_in_bounds(row->roles, ctx, a)) {
+      if (wasi_errno) {
+        r[0] = Value::i32(static_cast<int32_t>(kWasiEfault));
+        return false;
+      }
+      out = Failure{call_error(row->qualified_name() +
+                               ": a pointer argument is out of bounds of the plugin's memory")};
+      return false;
+    }
+    if (check_handles && kernel) {
+      for (size_t i = 0; i < row->roles.size() && i < a.size(); ++i) {
+        if (row->roles[i].kind != ArgRole::Kind::Handle || a[i].bits == 0) continue;
+        if (kernel->region.length(a[i].bits) == 0) {
+          out = Failure{call_error(row->qualified_name() + ": argument " + std::to_string(i) +
+                                   " is not a live kernel block")};
+          return false;
+        }
+      }
+    }
+    return true;
   }
 };
 
@@ -115,18 +144,23 @@ HostImpl enosys() {
 }
 
 HostCallback gated(const HostFunctionInfo& row, const HostImpl* impl, const LinkContext& context) {
-  Gated g{&row, impl ? *impl : enosys(), context.metered};
+  Checked g{&row, impl ? *impl : enosys(), context.metered};
   g.check_memory = std::any_of(row.roles.begin(), row.roles.end(),
                                [](const ArgRole& role) { return role.is_memory(); });
   g.wasi_errno = row.module == kWasiModule;
-  g.check_handles = !is_builtin_module(row.module);
-  g.account = context.account.get();
-  g.keep_account = context.account;
+  g.check_handles = !is_builtin_module(row.module) && context.kernel &&
+                    std::any_of(row.roles.begin(), row.roles.end(), [](const ArgRole& role) {
+                      return role.kind == ArgRole::Kind::Handle;
+                    });
+  g.account = context.account;
+  g.stats = context.stats;
   g.kernel = context.kernel;
   if (context.host_calls_per_second)
     if (auto it = context.host_calls_per_second->find(row.capability);
         it != context.host_calls_per_second->end())
       g.rate = it->second;
+  if (!g.check_memory && !g.check_handles && g.rate <= 0 && g.impl.fn)
+    return Metered{g.impl.fn, g.impl.state, row.fuel, g.metered, g.stats};
   return g;
 }
 
@@ -206,9 +240,7 @@ bool PluginAccount::take_host_call_token(std::string_view capability, double per
 
 PluginAccount::Counters PluginAccount::counters() const {
   Counters c;
-  c.calls = calls.load();
   c.calls_refused_concurrency = calls_refused_concurrency.load();
-  c.host_calls = host_calls.load();
   c.host_calls_rate_limited = host_calls_rate_limited.load();
   c.denied_at_link = denied_at_link.load();
   c.denied_at_call = denied_at_call.load();

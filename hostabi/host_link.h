@@ -75,15 +75,16 @@ class PluginAccount {
   // host_calls_per_second: a token bucket per capability holding at most one second's calls.
   bool take_host_call_token(std::string_view capability, double per_second);
 
+  // The refusals, counted across instances (rare events: atomics). What every call does (calls,
+  // host calls) is counted per instance without atomics (HostCallStats, Plugin::stats()).
   struct Counters {
-    uint64_t calls = 0, calls_refused_concurrency = 0;
-    uint64_t host_calls = 0, host_calls_rate_limited = 0;
+    uint64_t calls_refused_concurrency = 0, host_calls_rate_limited = 0;
     uint64_t denied_at_link = 0, denied_at_call = 0;
-    uint64_t quota_refusals = 0;  // cpu, output, egress, ... (each call that failed on a quota)
+    uint64_t quota_refusals = 0;  // cpu, output, egress (each call that failed on a quota)
   };
   Counters counters() const;
-  std::atomic<uint64_t> calls{0}, calls_refused_concurrency{0}, host_calls{0},
-      host_calls_rate_limited{0}, denied_at_link{0}, denied_at_call{0}, quota_refusals{0};
+  std::atomic<uint64_t> calls_refused_concurrency{0}, host_calls_rate_limited{0},
+      denied_at_link{0}, denied_at_call{0}, quota_refusals{0};
 
  private:
   std::atomic<uint32_t> running_{0};
@@ -94,6 +95,12 @@ class PluginAccount {
   };
   std::mutex mutex_;
   std::map<std::string, Bucket, std::less<>> buckets_;
+};
+
+// Per-instance counts, plain integers: a Plugin is used from one thread at a time.
+struct HostCallStats {
+  uint64_t calls = 0;       // Plugin::call
+  uint64_t host_calls = 0;  // every gated host call, granted or not
 };
 
 struct LinkRefusal {
@@ -114,7 +121,8 @@ struct LinkContext {
   const Grants* grants = nullptr;                   // null: everything granted
   bool wasi = false;                                // WASI is offered at all
   bool metered = false;                             // charge fuel per host call
-  std::shared_ptr<PluginAccount> account;           // counters and rate buckets (may be null)
+  std::shared_ptr<PluginAccount> account;           // refusals and rate buckets (may be null)
+  HostCallStats* stats = nullptr;                   // per-instance counts (may be null)
   const std::map<std::string, double, std::less<>>* host_calls_per_second = nullptr;
   Kernel* kernel = nullptr;  // for the Handle role of an embedder's arguments
 };

@@ -107,32 +107,35 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
 
 Result<std::string_view, PluginError> Plugin::call(std::string_view function,
                                                    std::span<const uint8_t> input) {
-  account_->calls.fetch_add(1, std::memory_order_relaxed);
-  // concurrent_calls counts every instance with this account: over it, refused at once.
-  if (quota_.concurrent_calls) {
-    if (!account_->enter_call(*quota_.concurrent_calls)) {
-      account_->calls_refused_concurrency.fetch_add(1, std::memory_order_relaxed);
-      std::string who = options_.grants && !options_.grants->plugin_id.empty()
-                            ? "plugin " + quote_untrusted(options_.grants->plugin_id)
-                            : std::string("the plugin");
-      return Failure{PluginError{"policy: " + who + " already runs " +
-                                     std::to_string(*quota_.concurrent_calls) +
-                                     " calls (concurrent_calls); call refused",
-                                 -1}};
-    }
+  ++stats_.calls;
+  if (quota_.concurrent_calls) return call_counted(function, input);
+  return call_guarded(function, input);
+}
+
+// concurrent_calls counts every instance with this account: over it, refused at once.
+Result<std::string_view, PluginError> Plugin::call_counted(std::string_view function,
+                                                           std::span<const uint8_t> input) {
+  if (!account_->enter_call(*quota_.concurrent_calls)) {
+    account_->calls_refused_concurrency.fetch_add(1, std::memory_order_relaxed);
+    std::string who = options_.grants && !options_.grants->plugin_id.empty()
+                          ? "plugin " + quote_untrusted(options_.grants->plugin_id)
+                          : std::string("the plugin");
+    return Failure{PluginError{"policy: " + who + " already runs " +
+                                   std::to_string(*quota_.concurrent_calls) +
+                                   " calls (concurrent_calls); call refused",
+                               -1}};
   }
   struct LeaveCall {
-    PluginAccount* account;
-    ~LeaveCall() {
-      if (account) account->leave_call();
-    }
-  } leave{quota_.concurrent_calls ? account_.get() : nullptr};
+    PluginAccount& account;
+    ~LeaveCall() { account.leave_call(); }
+  } leave{*account_};
+  return call_guarded(function, input);
+}
+
+Result<std::string_view, PluginError> Plugin::call_guarded(std::string_view function,
+                                                           std::span<const uint8_t> input) {
   try {
-    auto result = call_unguarded(function, input);
-    if (!result && (cpu_quota_hit_.load(std::memory_order_relaxed) ||
-                    (kernel_ && kernel_->egress_refused)))
-      account_->quota_refusals.fetch_add(1, std::memory_order_relaxed);
-    return result;
+    return call_unguarded(function, input);
   } catch (const std::bad_alloc&) {
     needs_fresh_instance_ = true;  // whatever was half done, the next call starts over
     return Failure{PluginError{"oom", -1}};
@@ -234,6 +237,7 @@ LinkContext Plugin::link_context(Kernel* kernel) const {
   context.wasi = options_.wasi || options_.grants.has_value();
   context.metered = quota_.fuel_per_call.has_value();
   context.account = account_;
+  context.stats = &stats_;  // counted by the linked functions
   if (!quota_.host_calls_per_second.empty())
     context.host_calls_per_second = &quota_.host_calls_per_second;
   context.kernel = kernel;
@@ -434,11 +438,11 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
     kernel_->deadline = std::chrono::steady_clock::now() + *quota_.timeout;
   }
   // cpu_seconds_per_call: this thread's CPU time, watched by the deadline's watchdog.
-  cpu_quota_hit_.store(false, std::memory_order_relaxed);
   clockid_t cpu_clock{};
   const bool watch_cpu =
       quota_.cpu_seconds_per_call && ::pthread_getcpuclockid(::pthread_self(), &cpu_clock) == 0;
   if (watch_cpu) {
+    cpu_quota_hit_.store(false, std::memory_order_relaxed);
     const double limit = *quota_.cpu_seconds_per_call;
     const double start = cpu_seconds(cpu_clock);
     std::atomic<bool>* hit = &cpu_quota_hit_;
@@ -450,14 +454,15 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
         },
         std::chrono::milliseconds(std::clamp<int64_t>(static_cast<int64_t>(limit * 100), 1, 10)));
   }
+  // Only what was set is cleared (clearing takes the watchdog's lock).
   struct ClearDeadline {
     Store& store;
-    bool watch;
+    bool deadline, watch;
     ~ClearDeadline() {
-      store.clear_deadline();
+      if (deadline) store.clear_deadline();
       if (watch) store.clear_watch();
     }
-  } clear_deadline{store, watch_cpu};
+  } clear_deadline{store, quota_.timeout.has_value(), watch_cpu};
 
   auto finish_fuel = [&] {
     if (fuel) fuel_used_ = *fuel - std::min(*fuel, store.fuel());
@@ -481,6 +486,8 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
     if (e.kind == ExecError::Kind::Exit && e.exit_code == 0) {
       // proc_exit(0) is success.
     } else {
+      if (cpu_quota_hit_.load(std::memory_order_relaxed) || kernel_->egress_refused)
+        account_->quota_refusals.fetch_add(1, std::memory_order_relaxed);
       PluginError error = error_from(e);
       // The reference gives rc 134 only to a trap without an error set (a PDK's abort handler
       // sets one, then traps); the message stays the trap's.

@@ -146,6 +146,8 @@ class Plugin {
   // The limits in force: PluginOptions::quota narrowed by the manifest.
   const Quota& quota() const { return quota_; }
   const PluginAccount& account() const { return *account_; }
+  // This plugin's calls and host calls (plain counts; the account has the refusals).
+  const HostCallStats& stats() const { return stats_; }
   const std::map<std::string, std::string, std::less<>>& vars() const { return kernel_->vars; }
 
   Plugin(const Plugin&) = delete;
@@ -159,6 +161,10 @@ class Plugin {
   Plugin() = default;
   static Result<std::unique_ptr<Plugin>, PluginError> create_unguarded(const Manifest& manifest,
                                                                        PluginOptions options);
+  Result<std::string_view, PluginError> call_counted(std::string_view function,
+                                                     std::span<const uint8_t> input);
+  Result<std::string_view, PluginError> call_guarded(std::string_view function,
+                                                     std::span<const uint8_t> input);
   Result<std::string_view, PluginError> call_unguarded(std::string_view function,
                                                        std::span<const uint8_t> input);
   Result<void, PluginError> check_imports() const;
@@ -184,6 +190,7 @@ class Plugin {
   Quota quota_;
   std::vector<HostFunctionInfo> embedder_rows_;  // options_.functions as rows (stable addresses)
   std::shared_ptr<PluginAccount> account_;
+  mutable HostCallStats stats_;  // written by the linked host functions
   std::atomic<bool> cpu_quota_hit_{false};  // set by the store's watch (another thread)
   std::shared_ptr<CancelHandle::Target> cancel_target_ = std::make_shared<CancelHandle::Target>();
 };

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hostabi/plugin.h"
+#include "policy/gate.h"
 #include "decoder/untrusted_text.h"
 #include "tools/cli.h"
 
@@ -48,6 +49,19 @@ options (as `extism call`):
                                      repeatable
       --fuel N                       meter execution: each call may use about N instructions
                                      ("plugin ran out of fuel" beyond)
+
+the capability gate (docs/policy.md):
+      --policy FILE                  call under the tier policy FILE (and the plugin documents
+                                     it names): only the granted imports link, the tier's and
+                                     the document's quotas hold, I/O schemas are checked
+      --plugin-id ID                 the plugin is the one of document ID (its tier, grants,
+                                     quotas, schemas)
+      --tier NAME                    a plugin without a document, in tier NAME
+      --source NAME                  a plugin without a document, from source NAME (the tier
+                                     listing it, else default_tier)
+                                     (none of the three: the policy's default_tier)
+      --signature FILE               the plugin's signature (ed25519, cosign or DSSE; required
+                                     when the tier says supply_chain.signature: required)
   -h, --help                         show this help
 
 exit status, as `extism call`: 0 when every call succeeds; 1 when the plugin cannot be loaded
@@ -84,6 +98,9 @@ int call_command(const std::vector<std::string>& args) {
   std::map<std::string, std::string> config;
   std::vector<std::pair<std::string, std::string>> links;
   std::vector<std::string> positional;
+  std::string policy_file, signature_file;
+  policy::PluginIdentity identity;
+  int identities = 0;
 
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -177,6 +194,14 @@ int call_command(const std::vector<std::string>& args) {
       std::optional<uint64_t> n;
       if (!number(n)) return usage_error("call", "--fuel needs a number");
       options.quota.fuel_per_call = *n;
+    } else if (a == "--policy") {
+      if (!value(policy_file)) return usage_error("call", "--policy needs a FILE");
+    } else if (a == "--plugin-id" || a == "--tier" || a == "--source") {
+      if (!value(v)) return usage_error("call", a + " needs a name");
+      (a == "--plugin-id" ? identity.plugin_id : a == "--tier" ? identity.tier : identity.source) = v;
+      ++identities;
+    } else if (a == "--signature") {
+      if (!value(signature_file)) return usage_error("call", "--signature needs a FILE");
     } else if (a.size() > 1 && a[0] == '-') {
       return usage_error("call", "unknown option '" + a + "'");
     } else {
@@ -184,6 +209,10 @@ int call_command(const std::vector<std::string>& args) {
     }
   }
   if (positional.size() != 2) return usage_error("call", "expected WASM|MANIFEST and FUNCTION");
+  if (identities > 1)
+    return usage_error("call", "give at most one of --plugin-id, --tier and --source");
+  if ((identities > 0 || !signature_file.empty()) && policy_file.empty())
+    return usage_error("call", "--plugin-id, --tier, --source and --signature need --policy");
   const std::string& file = positional[0];
   const std::string& function = positional[1];
 
@@ -229,10 +258,41 @@ int call_command(const std::vector<std::string>& args) {
   if (read_stdin)
     input.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 
-  auto plugin = Plugin::create(manifest, std::move(options));
-  if (!plugin) return fail(plugin.error().message);
+  // Without --policy, the plugin as `extism call` runs it; with it, under the gate.
+  std::unique_ptr<Plugin> plain;
+  std::unique_ptr<policy::GatedPlugin> gated;
+  if (policy_file.empty()) {
+    auto plugin = Plugin::create(manifest, std::move(options));
+    if (!plugin) return fail(plugin.error().message);
+    plain = std::move(*plugin);
+  } else {
+    auto loaded = policy::Policy::load(policy_file);
+    if (!loaded) {
+      for (const policy::PolicyError& e : loaded.error()) fmt::print(stderr, "{}\n", e.text());
+      return fail("the policy is not valid; see `warden policy check`");
+    }
+    for (const policy::PolicyError& w : loaded->warnings()) fmt::print(stderr, "{}\n", w.text());
+    auto admission = loaded->admit(identity);
+    if (!admission) return fail(admission.error().message);
+    std::optional<std::vector<uint8_t>> signature;
+    if (!signature_file.empty()) {
+      signature.emplace();
+      if (std::string reason; !read_file(signature_file, *signature, reason))
+        return fail(escape_untrusted(signature_file) + ": cannot read: " + reason);
+    }
+    auto plugin =
+        policy::GatedPlugin::create(*admission, manifest, std::move(signature), std::move(options));
+    if (!plugin) return fail(plugin.error().message);
+    gated = std::move(*plugin);
+  }
+  auto call_once = [&]() -> Result<std::string_view, PluginError> {
+    if (plain) return plain->call(function, input);
+    auto r = gated->call(function, input);
+    if (!r) return Failure{PluginError{std::move(r.error().message), r.error().rc}};
+    return *r;
+  };
   for (uint64_t i = 0; i < loops; ++i) {
-    auto output = (*plugin)->call(function, input);
+    auto output = call_once();
     if (!output) {
       std::fflush(stdout);
       // Exit 1 for every failed call (a shell reads 134 as SIGABRT); the rc is in the message.

@@ -28,5 +28,9 @@ int validate_command(const std::vector<std::string>& args);
 int inspect_command(const std::vector<std::string>& args);
 int run_command(const std::vector<std::string>& args);
 int call_command(const std::vector<std::string>& args);
+int sign_command(const std::vector<std::string>& args);
+int verify_command(const std::vector<std::string>& args);
+int audit_command(const std::vector<std::string>& args);
+int policy_command(const std::vector<std::string>& args);
 
 }  // namespace warden::cli

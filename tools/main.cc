@@ -14,7 +14,13 @@ warden is a WebAssembly sandbox VM. Commands:
   validate FILE...        decode and validate modules; report the first error of each
   inspect FILE [--json]   show a module's contents and the host capabilities it requests
   run MODULE [ARGS...]    run a WASI program's _start (or --invoke an export) with limits
-  call PLUGIN FUNCTION    call an Extism plugin's function (flags as `extism call`)
+  call PLUGIN FUNCTION    call an Extism plugin's function (flags as `extism call`);
+                          with --policy, under the capability gate
+  audit PLUGIN --policy F what a plugin imports, needs and would be granted; admitted or not
+  policy check FILE...    validate tier policies and per-plugin threat-model documents
+  sign --key K PLUGIN     sign a plugin (ed25519, cosign-compatible ECDSA, or a DSSE envelope)
+  verify --key K --signature S PLUGIN
+                          verify a plugin's signature
 
 Run 'warden COMMAND --help' for a command's options.
   --version   print the version
@@ -43,6 +49,10 @@ int main(int argc, char** argv) {
   if (command == "inspect") return inspect_command(args);
   if (command == "run") return run_command(args);
   if (command == "call") return call_command(args);
+  if (command == "audit") return audit_command(args);
+  if (command == "policy") return policy_command(args);
+  if (command == "sign") return sign_command(args);
+  if (command == "verify") return verify_command(args);
   fmt::print(stderr, "warden: unknown command '{}'\n\n{}", command, kUsage);
   return kExitUsage;
 }

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "hostabi/wasi.h"
+#include "hostabi/wasi/wasi.h"
 #include "tools/cli.h"
 #include "vm/store.h"
 

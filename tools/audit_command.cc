@@ -1,0 +1,180 @@
+// warden audit PLUGIN --policy FILE: the static report of what a plugin imports and needs, what
+// its tier grants, the hosts its data names, its memories against the quota; admitted or not.
+#include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
+
+#include "decoder/untrusted_text.h"
+#include "hostabi/manifest.h"
+#include "policy/gate.h"
+#include "tools/cli.h"
+#include "validator/load_module.h"
+
+namespace warden::cli {
+namespace {
+
+constexpr const char* kHelp = R"help(usage: warden audit PLUGIN [--policy FILE [--plugin-id ID | --tier NAME | --source NAME]]
+                    [--signature SIG] [--json]
+
+Static analysis of a plugin (a .wasm file) before it runs: every import with the capability
+and class of its host function and whether the policy grants it; the capabilities the plugin
+needs (grant exactly these); URLs and host names in its data segments against the allowed
+hosts; its memories and tables against the memory quota; the signature when the tier requires
+one. Nothing is executed.
+
+  --policy FILE      judge the plugin under this tier policy (docs/policy.md); without it the
+                     report lists what the plugin needs and admits everything
+  --plugin-id ID     the plugin of document ID; --tier NAME: a plugin in tier NAME;
+  --source NAME      a plugin from source NAME; none: the policy's default_tier
+  --signature SIG    verify this signature with the tier's keys
+  --json             the report as JSON
+  -h, --help         show this help
+
+exit status: 0 when the plugin would be admitted, 1 when it would be refused (the reasons are
+printed) or cannot be read, 2 for usage errors.
+)help";
+
+}  // namespace
+
+int audit_command(const std::vector<std::string>& args) {
+  std::string policy_file, signature_file;
+  policy::PluginIdentity identity;
+  int identities = 0;
+  bool json = false;
+  std::vector<std::string> positional;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= args.size()) return false;
+      out = args[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "-h" || a == "--help") {
+      fmt::print("{}", kHelp);
+      return kExitOk;
+    } else if (a == "--json") {
+      json = true;
+    } else if (a == "--policy") {
+      if (!value(policy_file)) return usage_error("audit", "--policy needs a FILE");
+    } else if (a == "--plugin-id" || a == "--tier" || a == "--source") {
+      if (!value(v)) return usage_error("audit", a + " needs a name");
+      (a == "--plugin-id" ? identity.plugin_id : a == "--tier" ? identity.tier : identity.source) =
+          v;
+      ++identities;
+    } else if (a == "--signature") {
+      if (!value(signature_file)) return usage_error("audit", "--signature needs a FILE");
+    } else if (a.size() > 1 && a[0] == '-') {
+      return usage_error("audit", "unknown option '" + a + "'");
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (positional.size() != 1) return usage_error("audit", "expected one PLUGIN");
+  if (identities > 1)
+    return usage_error("audit", "give at most one of --plugin-id, --tier and --source");
+  if ((identities > 0 || !signature_file.empty()) && policy_file.empty())
+    return usage_error("audit", "--plugin-id, --tier, --source and --signature need --policy");
+  const std::string& file = positional[0];
+  std::vector<uint8_t> bytes;
+  if (std::string reason; !read_file(file, bytes, reason)) {
+    fmt::print(stderr, "error: {}: cannot read: {}\n", escape_untrusted(file), reason);
+    return kExitFailure;
+  }
+  auto module = load_module(bytes);
+  if (!module) {
+    fmt::print(stderr, "{}\n", format_load_error(escape_untrusted(file), module.error()));
+    return kExitFailure;
+  }
+
+  std::optional<policy::Policy> loaded;
+  std::optional<policy::Admission> admission;
+  if (!policy_file.empty()) {
+    auto p = policy::Policy::load(policy_file);
+    if (!p) {
+      for (const policy::PolicyError& e : p.error()) fmt::print(stderr, "{}\n", e.text());
+      fmt::print(stderr, "error: the policy is not valid; see `warden policy check`\n");
+      return kExitFailure;
+    }
+    loaded = std::move(*p);
+    for (const policy::PolicyError& w : loaded->warnings()) fmt::print(stderr, "{}\n", w.text());
+    auto a = loaded->admit(identity);
+    if (!a) {
+      fmt::print(stderr, "error: {}\n", a.error().message);
+      return kExitFailure;
+    }
+    admission = std::move(*a);
+  }
+
+  policy::AuditInput input;
+  if (admission) {
+    input.grants = &admission->grants;
+    input.allowed_hosts = &admission->allowed_hosts;
+    input.quota = &admission->quota;
+    input.strict_hosts = admission->supply_chain.static_analysis == policy::Requirement::Required;
+  }
+  policy::AuditReport report = policy::audit_module(
+      *module, input, admission && admission->grants.deny == extism::DenyMode::AtCall);
+  report.module_name = file;
+  // The supply chain: a signature the tier requires, or one given.
+  std::string signature_line;
+  if (admission) {
+    if (!signature_file.empty()) {
+      std::vector<uint8_t> signature;
+      if (std::string reason; !read_file(signature_file, signature, reason)) {
+        report.problems.push_back("signature " + escape_untrusted(signature_file) +
+                                  ": cannot read: " + reason);
+      } else if (admission->keys.empty()) {
+        report.problems.push_back("signature: tier " + quote_untrusted(admission->tier) +
+                                  " accepts no keys");
+      } else if (auto verified = policy::verify_signature(bytes, signature, admission->keys);
+                 !verified) {
+        report.problems.push_back("signature: " + verified.error().message);
+      } else {
+        signature_line = std::string(policy::signature_format_name(verified->format)) +
+                         " signature by key " + verified->key.key_id;
+      }
+    } else if (admission->supply_chain.signature == policy::Requirement::Required) {
+      report.problems.push_back("signature: tier " + quote_untrusted(admission->tier) +
+                                " requires a signed plugin (--signature)");
+    }
+  }
+
+  if (json) {
+    auto j = nlohmann::json::parse(policy::audit_json(report));
+    j["plugin"] = escape_untrusted(file);
+    j["sha256"] = extism::sha256_hex(bytes);
+    if (admission) {
+      j["tier"] = escape_untrusted(admission->tier);
+      j["plugin_id"] = escape_untrusted(admission->plugin_id);
+      j["deny"] = admission->grants.deny == extism::DenyMode::AtCall ? "at_call" : "at_link";
+      auto granted = nlohmann::json::array();
+      for (const std::string& c : *admission->grants.capabilities)
+        granted.push_back(escape_untrusted(c));
+      j["granted"] = std::move(granted);
+    }
+    if (!signature_line.empty()) j["signature"] = signature_line;
+    fmt::print("{}\n", j.dump(2));
+  } else {
+    fmt::print("plugin: {} (sha256 {})\n", escape_untrusted(file), extism::sha256_hex(bytes));
+    if (admission) {
+      fmt::print("policy: {}, tier {}{}, deny: {}\n", escape_untrusted(policy_file),
+                 escape_untrusted(admission->tier),
+                 admission->plugin_id.empty()
+                     ? std::string()
+                     : ", plugin " + quote_untrusted(admission->plugin_id),
+                 admission->grants.deny == extism::DenyMode::AtCall ? "at_call" : "at_link");
+      std::string granted;
+      for (const std::string& c : *admission->grants.capabilities)
+        granted += (granted.empty() ? "" : " ") + escape_untrusted(c);
+      fmt::print("granted: {}\n", granted);
+    } else {
+      fmt::print("policy: none (report only: everything counts as granted)\n");
+    }
+    if (!signature_line.empty()) fmt::print("signature: {}\n", signature_line);
+    fmt::print("{}", policy::audit_text(report));
+  }
+  return report.admitted() ? kExitOk : kExitFailure;
+}
+
+}  // namespace warden::cli

@@ -1,0 +1,1 @@
+# CLI tests of warden sign / verify (filled in with the signature work).
