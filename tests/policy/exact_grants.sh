@@ -50,7 +50,7 @@ for drop in $needed; do
   [[ "$drop" == memory_only ]] && continue
   rest=()
   for c in $needed; do [[ "$c" == "$drop" ]] || rest+=("$c"); done
-  write_policy "$workdir/without-$drop.yaml" memory_only "${rest[@]}"
+  write_policy "$workdir/without-$drop.yaml" "${rest[@]}"
   if err=$("$warden" call --policy "$workdir/without-$drop.yaml" "$guest" "$function" \
              --input "$input" 2>&1 >/dev/null); then
     fail "$guest ran without $drop"
