@@ -16,7 +16,7 @@ build: deps
 	cmake --preset $(PRESET) >/dev/null
 	cmake --build --preset $(PRESET)
 
-# The main job: a real Extism plugin call through the CLI (examples/plugins/count_vowels.c,
+# The main job: a real Extism plugin call through the CLI, then under the capability gate (examples/plugins/count_vowels.c,
 # built with clang's wasm32 target): what it asks for, three calls sharing variables, a config
 # override, then a hostile plugin stopped by each limit ("! cmd": the demo fails if one is not
 # stopped). Then the WASI examples from before.
@@ -29,6 +29,13 @@ demo: build
 	! $(WARDEN) call --fuel 10000000 $(PLUGINS)/hostile.wasm infinite_loop
 	! $(WARDEN) call --memory-max 64 $(PLUGINS)/hostile.wasm alloc_bomb
 	! $(WARDEN) call $(PLUGINS)/http_fetcher.wasm fetch --input https://example.com/
+	# The capability gate (examples/policy): check the documents, audit, call under the policy;
+	# a customer plugin that imports HTTP is refused at link, a spinning one stops on CPU time.
+	$(WARDEN) policy check examples/policy/tier-policy.yaml
+	$(WARDEN) audit $(PLUGINS)/count_vowels.wasm --policy examples/policy/tier-policy.yaml --plugin-id count-vowels
+	$(WARDEN) call --policy examples/policy/tier-policy.yaml --plugin-id count-vowels $(PLUGINS)/count_vowels.wasm count_vowels --input "Hello, World!" --loop 2
+	! $(WARDEN) call --policy examples/policy/tier-policy.yaml --source customer-uploaded $(PLUGINS)/http_fetcher.wasm fetch --input https://example.com/
+	! $(WARDEN) call --policy examples/policy/tier-policy.yaml $(PLUGINS)/hostile.wasm infinite_loop
 	$(WARDEN) run $(BUILD)/examples/hello.wasm
 	$(WARDEN) run --stats --fuel 10000000000 $(BUILD)/bench/workloads/coremark_like.wasm
 
