@@ -167,7 +167,7 @@ int run_command(const std::vector<std::string>& args) {
   wasi->args.push_back(path);
   if (invoke.empty()) wasi->args.insert(wasi->args.end(), rest.begin(), rest.end());
   Linker linker;
-  wasi::define_wasi(linker, wasi);
+  wasi::define_wasi(linker, wasi, fuel.has_value());
   Store store(engine);
   if (fuel) store.set_fuel(*fuel);
   if (timeout_ms) store.set_deadline(std::chrono::milliseconds(*timeout_ms));

@@ -138,10 +138,10 @@ void add_wasi_impls(HostImpls& impls, std::shared_ptr<const WasiConfig> config) 
   // Deny by default: every other WASI preview1 function has a row, links, and answers ENOSYS.
 }
 
-void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config) {
+void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config, bool metered) {
   HostImpls impls;
   add_wasi_impls(impls, std::move(config));
-  extism::link_all(linker, kModule, impls, /*metered=*/false);
+  extism::link_all(linker, kModule, impls, metered);
 }
 
 }  // namespace warden::wasi

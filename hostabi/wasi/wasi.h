@@ -77,9 +77,9 @@ struct WasiConfig {
 // every WASI preview1 function; those without one answer ENOSYS). Each call makes a fresh
 // descriptor table (the mounts are opened here), owned by the implementations.
 void add_wasi_impls(HostImpls& impls, std::shared_ptr<const WasiConfig> config);
-// Every row of WASI preview1 in `linker`, everything granted, unmetered (for `warden run` and
-// embedders of the VM without a Plugin).
-void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config);
+// Every row of WASI preview1 in `linker`, everything granted (for `warden run` and embedders of
+// the VM without a Plugin); `metered`: each call costs its row's fuel.
+void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config, bool metered = false);
 
 // The names of the functions that do something (everything else is ENOSYS).
 const std::vector<std::string_view>& supported_functions();
