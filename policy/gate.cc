@@ -321,7 +321,7 @@ Result<std::string_view, GateError> GatedPlugin::call(std::string_view function,
   if (auto it = schemas_.find(function); it != schemas_.end()) schemas = &it->second;
   if (schemas && schemas->input) {
     const std::string_view text(reinterpret_cast<const char*>(input.data()), input.size());
-    if (auto problem = schemas->input->validate(text))
+    if (auto problem = schemas->input->validate(text, "input"))
       return Failure{error(GateError::Kind::Schema, "policy: input of " +
                                                         quote_untrusted(function) +
                                                         " refused: " + *problem)};
@@ -333,7 +333,7 @@ Result<std::string_view, GateError> GatedPlugin::call(std::string_view function,
                              output.error().message, output.error().rc}};
   }
   if (schemas && schemas->output)
-    if (auto problem = schemas->output->validate(*output))
+    if (auto problem = schemas->output->validate(*output, "output"))
       return Failure{error(GateError::Kind::Schema, "policy: output of " +
                                                         quote_untrusted(function) +
                                                         " refused: " + *problem)};

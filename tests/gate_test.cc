@@ -23,6 +23,22 @@ using extism::Manifest;
 using extism::PluginOptions;
 using extism::WasmSource;
 
+PluginIdentity by_id(std::string id) {
+  PluginIdentity who;
+  who.plugin_id = std::move(id);
+  return who;
+}
+PluginIdentity by_tier(std::string tier) {
+  PluginIdentity who;
+  who.tier = std::move(tier);
+  return who;
+}
+PluginIdentity by_source(std::string source) {
+  PluginIdentity who;
+  who.source = std::move(source);
+  return who;
+}
+
 class Gate : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -104,7 +120,7 @@ TEST_F(Gate, AnImportOutsideTheTierIsRefusedAtCreationNamingImportAndCapability)
   write("plugins/report-gen.yaml", "plugin_id: report-gen\ntier: tier_3\n");
   Policy p = load(policy(kTier3));
   GateError e;
-  auto plugin = create(p, {.plugin_id = "report-gen"}, "gate_plugin", &e);
+  auto plugin = create(p, by_id("report-gen"), "gate_plugin", &e);
   ASSERT_EQ(plugin, nullptr);
   EXPECT_EQ(e.kind, GateError::Kind::Denied);
   EXPECT_EQ(e.message,
@@ -117,7 +133,7 @@ TEST_F(Gate, TheDenialIsCountedOnTheAccountTheEmbedderHolds) {
   Policy p = load(policy(kTier3));
   auto account = extism::PluginAccount::of("report-gen");
   GateError e;
-  EXPECT_EQ(create(p, {.plugin_id = "report-gen"}, "gate_plugin", &e), nullptr);
+  EXPECT_EQ(create(p, by_id("report-gen"), "gate_plugin", &e), nullptr);
   EXPECT_EQ(account->counters().denied_at_link, 1u);
 }
 
@@ -128,7 +144,7 @@ TEST_F(Gate, TheSamePluginRunsUnderATierWithTheNetwork) {
     resource_limits:
       allowed_hosts: ["127.0.0.1"]
 )"));
-  auto plugin = create(p, {.tier = "tier_1"}, "gate_plugin");
+  auto plugin = create(p, by_tier("tier_1"), "gate_plugin");
   ASSERT_NE(plugin, nullptr);
   EXPECT_EQ(ok(*plugin, "ping"), "pong");
   EXPECT_EQ(ok(*plugin, "fetch", "{\"url\":\"" + server.url("/hello") + "\"}"),
@@ -142,12 +158,12 @@ TEST_F(Gate, HostsOutsideThePolicyAreNotReached) {
     resource_limits:
       allowed_hosts: ["api.example.com"]
 )"));
-  auto plugin = create(p, {.tier = "tier_1"}, "gate_plugin");
+  auto plugin = create(p, by_tier("tier_1"), "gate_plugin");
   ASSERT_NE(plugin, nullptr);
   GateError e = err(*plugin, "fetch", "{\"url\":\"" + server.url("/hello") + "\"}");
   EXPECT_NE(e.message.find("is not allowed"), std::string::npos) << e.message;
   // A manifest cannot widen the policy's hosts.
-  auto admission = p.admit({.tier = "tier_1"});
+  auto admission = p.admit(by_tier("tier_1"));
   ASSERT_TRUE(admission);
   Manifest m = manifest_of("gate_plugin");
   m.allowed_hosts = std::vector<std::string>{"127.0.0.1"};
@@ -161,7 +177,7 @@ TEST_F(Gate, HostsOutsideThePolicyAreNotReached) {
 TEST_F(Gate, UnderDenyAtCallOnlyTheCallThatUsesTheImportFails) {
   write("plugins/report-gen.yaml", "plugin_id: report-gen\ntier: tier_3\n");
   Policy p = load(policy(std::string(kTier3) + "    deny: at_call\n"));
-  auto plugin = create(p, {.plugin_id = "report-gen"}, "gate_plugin");
+  auto plugin = create(p, by_id("report-gen"), "gate_plugin");
   ASSERT_NE(plugin, nullptr);
   EXPECT_EQ(ok(*plugin, "ping"), "pong");
   EXPECT_EQ(ok(*plugin, "chatter"), "pong");  // log_emit is granted
@@ -176,7 +192,7 @@ TEST_F(Gate, UnderDenyAtCallOnlyTheCallThatUsesTheImportFails) {
 TEST_F(Gate, AWasiPluginUnderATierWithoutWasiIsRefusedNamingTheFirstWasiImport) {
   Policy p = load(policy(kTier3));
   GateError e;
-  EXPECT_EQ(create(p, {.tier = "tier_3"}, "gate_wasi", &e), nullptr);
+  EXPECT_EQ(create(p, by_tier("tier_3"), "gate_wasi", &e), nullptr);
   EXPECT_EQ(e.message,
             "policy: the plugin (tier_3) imports wasi_snapshot_preview1 fd_write, which needs "
             "wasi_stdio");
@@ -188,11 +204,11 @@ TEST_F(Gate, AWasiPluginRunsWithExactlyTheWasiCapabilitiesItImports) {
   almost:
     capabilities: [wasi_stdio, wasi_clock]
 )"));
-  auto plugin = create(p, {.tier = "wasi"}, "gate_wasi");
+  auto plugin = create(p, by_tier("wasi"), "gate_wasi");
   ASSERT_NE(plugin, nullptr);
   EXPECT_EQ(ok(*plugin, "now"), "0");
   GateError e;
-  EXPECT_EQ(create(p, {.tier = "almost"}, "gate_wasi", &e), nullptr);
+  EXPECT_EQ(create(p, by_tier("almost"), "gate_wasi", &e), nullptr);
   EXPECT_NE(e.message.find("random_get, which needs wasi_random"), std::string::npos) << e.message;
 }
 
@@ -202,11 +218,11 @@ TEST_F(Gate, WithoutAnIdentityTheDefaultTierApplies) {
   EXPECT_EQ(create(p, {}, "gate_plugin", &e), nullptr);
   EXPECT_EQ(e.kind, GateError::Kind::Denied);
   // A source no tier lists also gets the default tier; a listed one its own.
-  auto listed = p.admit({.source = "customer-uploaded"});
+  auto listed = p.admit(by_source("customer-uploaded"));
   ASSERT_TRUE(listed);
   EXPECT_EQ(listed->tier, "tier_3");
   Policy no_default = load(policy(kTier3));
-  auto refused = no_default.admit({.source = "somewhere-else"});
+  auto refused = no_default.admit(by_source("somewhere-else"));
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("no tier"), std::string::npos);
 }
@@ -232,11 +248,11 @@ TEST_F(Gate, AnEmbedderFunctionLinksOnlyWithItsCapability) {
     o.functions.push_back(std::move(f));
     return o;
   };
-  auto plugin = create(p, {.tier = "with"}, "plugin_host_sleep", nullptr, make_options());
+  auto plugin = create(p, by_tier("with"), "plugin_host_sleep", nullptr, make_options());
   ASSERT_NE(plugin, nullptr);
   EXPECT_EQ(ok(*plugin, "run"), "");
   GateError e;
-  EXPECT_EQ(create(p, {.tier = "without"}, "plugin_host_sleep", &e, make_options()), nullptr);
+  EXPECT_EQ(create(p, by_tier("without"), "plugin_host_sleep", &e, make_options()), nullptr);
   EXPECT_EQ(e.message,
             "policy: the plugin (without) imports extism:host/user slow, which needs slow_calls");
 }
@@ -249,7 +265,7 @@ TEST_F(Gate, CpuSecondsPerCallStopsASpinningCall) {
     resource_limits:
       cpu_seconds_per_call: 0.2
 )"));
-  auto plugin = create(p, {.tier = "t"}, "gate_plugin");
+  auto plugin = create(p, by_tier("t"), "gate_plugin");
   ASSERT_NE(plugin, nullptr);
   GateError e = err(*plugin, "spin");
   EXPECT_EQ(e.message, "policy: the call used more than 0.2 s of CPU time (cpu_seconds_per_call)");
@@ -274,7 +290,7 @@ TEST_F(Gate, CpuSecondsPerCallCountsCpuNotWallTime) {
     return HostResult{};
   };
   o.functions.push_back(std::move(f));
-  auto plugin = create(p, {.tier = "t"}, "plugin_host_sleep", nullptr, std::move(o));
+  auto plugin = create(p, by_tier("t"), "plugin_host_sleep", nullptr, std::move(o));
   ASSERT_NE(plugin, nullptr);
   EXPECT_EQ(ok(*plugin, "run"), "");
 }
@@ -306,8 +322,8 @@ TEST_F(Gate, ConcurrentCallsAreCountedPerPluginIdAcrossInstances) {
     o.functions.push_back(std::move(f));
     return o;
   };
-  auto first = create(p, {.plugin_id = "busy"}, "plugin_host_sleep", nullptr, make_options());
-  auto second = create(p, {.plugin_id = "busy"}, "plugin_host_sleep", nullptr, make_options());
+  auto first = create(p, by_id("busy"), "plugin_host_sleep", nullptr, make_options());
+  auto second = create(p, by_id("busy"), "plugin_host_sleep", nullptr, make_options());
   ASSERT_NE(first, nullptr);
   ASSERT_NE(second, nullptr);
   std::thread running([&] { EXPECT_EQ(ok(*first, "run"), ""); });
@@ -334,7 +350,7 @@ TEST_F(Gate, HostCallsPerSecondIsATokenBucketPerCapability) {
     resource_limits:
       host_calls_per_second: {log_emit: 10}
 )"));
-  auto plugin = create(p, {.tier = "t"}, "gate_plugin");
+  auto plugin = create(p, by_tier("t"), "gate_plugin");
   ASSERT_NE(plugin, nullptr);
   GateError e = err(*plugin, "chatter");  // 1000 log calls at once
   EXPECT_EQ(e.message,
@@ -350,7 +366,7 @@ TEST_F(Gate, MaxOutputBytesRefusesALargerOutput) {
     resource_limits:
       max_output_bytes: 1000
 )"));
-  auto plugin = create(p, {.tier = "t"}, "gate_plugin");
+  auto plugin = create(p, by_tier("t"), "gate_plugin");
   ASSERT_NE(plugin, nullptr);
   EXPECT_EQ(ok(*plugin, "big_output", "1000").size(), 1000u);
   GateError e = err(*plugin, "big_output", "1001");
@@ -367,7 +383,7 @@ TEST_F(Gate, HttpEgressBytesPerCallCountsBodiesBothWays) {
       allowed_hosts: ["127.0.0.1"]
       http_egress_bytes_per_call: 1000
 )"));
-  auto plugin = create(p, {.tier = "t"}, "gate_plugin");
+  auto plugin = create(p, by_tier("t"), "gate_plugin");
   ASSERT_NE(plugin, nullptr);
   EXPECT_EQ(ok(*plugin, "fetch", "{\"url\":\"" + server.url("/big/1000") + "\"}").size(), 1000u);
   GateError e = err(*plugin, "fetch", "{\"url\":\"" + server.url("/big/1001") + "\"}");
@@ -394,13 +410,13 @@ TEST_F(Gate, FuelTimeAndMemoryComeFromTheTier) {
     capabilities: [log_emit, network_outbound_allowlist]
     resource_limits: {memory: 1MiB}
 )"));
-  auto fuel = create(p, {.tier = "fuel"}, "gate_plugin");
+  auto fuel = create(p, by_tier("fuel"), "gate_plugin");
   ASSERT_NE(fuel, nullptr);
   EXPECT_EQ(err(*fuel, "spin").message, "plugin ran out of fuel");
-  auto time = create(p, {.tier = "time"}, "gate_plugin");
+  auto time = create(p, by_tier("time"), "gate_plugin");
   ASSERT_NE(time, nullptr);
   EXPECT_EQ(err(*time, "spin").message, "timeout");
-  auto memory = create(p, {.tier = "memory"}, "gate_plugin");
+  auto memory = create(p, by_tier("memory"), "gate_plugin");
   ASSERT_NE(memory, nullptr);
   EXPECT_EQ(err(*memory, "big_output", "2000000").message, "oom");
   EXPECT_EQ(ok(*memory, "big_output", "1000").size(), 1000u);
@@ -413,7 +429,7 @@ TEST_F(Gate, APluginDocumentNarrowsItsTierQuotas) {
     capabilities: [log_emit, network_outbound_allowlist]
     resource_limits: {max_output_bytes: 1000}
 )"));
-  auto plugin = create(p, {.plugin_id = "small"}, "gate_plugin");
+  auto plugin = create(p, by_id("small"), "gate_plugin");
   ASSERT_NE(plugin, nullptr);
   EXPECT_EQ(err(*plugin, "big_output", "11").message,
             "policy: output of 11 bytes is over max_output_bytes (10)");
@@ -436,7 +452,7 @@ io:
   Policy p = load(policy(R"(  t:
     capabilities: [log_emit, network_outbound_allowlist]
 )"));
-  auto plugin = create(p, {.plugin_id = "echoer"}, "gate_plugin");
+  auto plugin = create(p, by_id("echoer"), "gate_plugin");
   ASSERT_NE(plugin, nullptr);
   EXPECT_EQ(ok(*plugin, "echo", R"({"name":"bob"})"), R"({"name":"bob"})");
   const uint64_t calls = plugin->plugin().stats().calls;
@@ -487,7 +503,7 @@ TEST_F(Gate, ATierThatRequiresASignatureRefusesAnUnsignedPlugin) {
       keys: [k.pub.pem]
 )"));
   GateError e;
-  EXPECT_EQ(create(p, {.tier = "signed"}, "gate_plugin", &e), nullptr);
+  EXPECT_EQ(create(p, by_tier("signed"), "gate_plugin", &e), nullptr);
   EXPECT_EQ(e.kind, GateError::Kind::Signature);
   EXPECT_EQ(e.message,
             "signature: tier \"signed\" requires a signed plugin, and no signature was given");
@@ -497,13 +513,13 @@ TEST_F(Gate, ATierThatRequiresASignatureRefusesAnUnsignedPlugin) {
   const auto bytes = test::guest_bytes("gate_plugin");
   auto signature = sign_plugin(bytes, pem, SignatureFormat::Ed25519);
   ASSERT_TRUE(signature) << signature.error().message;
-  auto plugin = create(p, {.tier = "signed"}, "gate_plugin", &e, {}, *signature);
+  auto plugin = create(p, by_tier("signed"), "gate_plugin", &e, {}, *signature);
   ASSERT_NE(plugin, nullptr) << e.message;
   EXPECT_EQ(ok(*plugin, "ping"), "pong");
   // One flipped byte of the signature: refused.
   auto bad = *signature;
   bad[10] ^= 1;
-  EXPECT_EQ(create(p, {.tier = "signed"}, "gate_plugin", &e, {}, bad), nullptr);
+  EXPECT_EQ(create(p, by_tier("signed"), "gate_plugin", &e, {}, bad), nullptr);
   EXPECT_EQ(e.kind, GateError::Kind::Signature);
 
   // A DSSE statement bounds the grants: signed for memory_only and log_emit, the plugin cannot
@@ -511,7 +527,7 @@ TEST_F(Gate, ATierThatRequiresASignatureRefusesAnUnsignedPlugin) {
   SignedStatement statement{"gate", "1.0", extism::sha256_hex(bytes), {"memory_only", "log_emit"}};
   auto envelope = sign_plugin(bytes, pem, SignatureFormat::Dsse, &statement);
   ASSERT_TRUE(envelope) << envelope.error().message;
-  EXPECT_EQ(create(p, {.tier = "signed"}, "gate_plugin", &e, {}, *envelope), nullptr);
+  EXPECT_EQ(create(p, by_tier("signed"), "gate_plugin", &e, {}, *envelope), nullptr);
   EXPECT_EQ(e.kind, GateError::Kind::Denied);
   EXPECT_NE(e.message.find("http_request, which needs network_outbound_allowlist"),
             std::string::npos)
