@@ -132,9 +132,12 @@ class Reader {
   void error(SourceLocation where, std::string message) {
     if (stopped()) return;
     errors.push_back({std::move(where), std::move(message)});
-    if (errors.size() == kMaxErrors)
-      errors.push_back({{file_, 0, 0}, "too many errors, stopped after " +
-                                           std::to_string(kMaxErrors)});
+    if (errors.size() == kMaxErrors) {
+      PolicyError last;
+      last.where.file = file_;
+      last.message = "too many errors, stopped after " + std::to_string(kMaxErrors);
+      errors.push_back(std::move(last));
+    }
   }
   bool stopped() const { return errors.size() >= kMaxErrors || over_budget_; }
   // Counts one node; false once the budget is spent (reported once).
