@@ -16,10 +16,10 @@ build: deps
 	cmake --preset $(PRESET) >/dev/null
 	cmake --build --preset $(PRESET)
 
-# The main job: a real Extism plugin call through the CLI, then under the capability gate (examples/plugins/count_vowels.c,
+# The main job: a real Extism plugin call through the CLI (examples/plugins/count_vowels.c,
 # built with clang's wasm32 target): what it asks for, three calls sharing variables, a config
 # override, then a hostile plugin stopped by each limit ("! cmd": the demo fails if one is not
-# stopped). Then the WASI examples from before.
+# stopped); then the same plugins under the capability gate; then the WASI examples.
 PLUGINS := $(BUILD)/examples/plugins
 demo: build
 	$(WARDEN) inspect $(PLUGINS)/count_vowels.wasm | sed -n '1,4p'
@@ -74,6 +74,7 @@ fuzz-smoke: deps
 	fuzz/run-fuzzer.sh build/fuzz $(FUZZ_SECONDS) decode_validate_fuzzer
 	fuzz/run-fuzzer.sh build/fuzz $(FUZZ_SECONDS) execute_fuzzer
 	fuzz/run-fuzzer.sh build/fuzz 30 kernel_fuzzer
+	fuzz/run-fuzzer.sh build/fuzz 30 policy_fuzzer
 
 bench: deps
 	cmake --preset release >/dev/null

@@ -28,7 +28,8 @@ void BM_EchoCall16B(benchmark::State& state) {
     if (!out || out->size() != 16) state.SkipWithError("echo failed");
     benchmark::DoNotOptimize(out);
   }
-  state.counters["calls/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["calls/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_EchoCall16B);
 
@@ -58,7 +59,8 @@ void BM_EchoCall16BGated(benchmark::State& state) {
     if (!out || out->size() != 16) state.SkipWithError("echo failed");
     benchmark::DoNotOptimize(out);
   }
-  state.counters["calls/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["calls/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_EchoCall16BGated);
 

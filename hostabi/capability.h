@@ -16,22 +16,24 @@ inline constexpr std::string_view kMemoryOnly = "memory_only";  // the memory AB
 inline constexpr std::string_view kLogEmit = "log_emit";
 inline constexpr std::string_view kConfigRead = "config_read";
 inline constexpr std::string_view kVars = "vars";
-inline constexpr std::string_view kNetwork = "network_outbound_allowlist";  // http_*
+inline constexpr std::string_view kNetwork = "network_outbound_allowlist";     // http_*
 inline constexpr std::string_view kFilesystemRead = "filesystem_read_assets";  // beneath mounts
 inline constexpr std::string_view kFilesystemWrite = "filesystem_write";
-inline constexpr std::string_view kWasiClock = "wasi_clock";    // clocks, poll_oneoff, sched_yield
+inline constexpr std::string_view kWasiClock = "wasi_clock";  // clocks, poll_oneoff, sched_yield
 inline constexpr std::string_view kWasiRandom = "wasi_random";
-inline constexpr std::string_view kWasiEnv = "wasi_env";        // args, environ
-inline constexpr std::string_view kWasiStdio = "wasi_stdio";    // fd_read/fd_write and fd state
-inline constexpr std::string_view kWasiExit = "wasi_exit";      // proc_exit, proc_raise
+inline constexpr std::string_view kWasiEnv = "wasi_env";          // args, environ
+inline constexpr std::string_view kWasiStdio = "wasi_stdio";      // fd_read/fd_write and fd state
+inline constexpr std::string_view kWasiExit = "wasi_exit";        // proc_exit, proc_raise
 inline constexpr std::string_view kWasiSockets = "wasi_sockets";  // sock_* (no sockets are given)
 }  // namespace capability
 
 inline constexpr std::string_view kBuiltinCapabilities[] = {
-    capability::kMemoryOnly,      capability::kLogEmit,         capability::kConfigRead,
-    capability::kVars,            capability::kNetwork,         capability::kFilesystemRead,
-    capability::kFilesystemWrite, capability::kWasiClock,       capability::kWasiRandom,
-    capability::kWasiEnv,         capability::kWasiStdio,       capability::kWasiExit,
+    capability::kMemoryOnly,      capability::kLogEmit,
+    capability::kConfigRead,      capability::kVars,
+    capability::kNetwork,         capability::kFilesystemRead,
+    capability::kFilesystemWrite, capability::kWasiClock,
+    capability::kWasiRandom,      capability::kWasiEnv,
+    capability::kWasiStdio,       capability::kWasiExit,
     capability::kWasiSockets,
 };
 

@@ -265,14 +265,14 @@ Result<ImportTarget, LinkRefusal> resolve_import(const Module& module, const Imp
   const bool builtin_module = is_builtin_module(import.module);
   if (!row && builtin_module) {
     if (import.kind != ExternKind::Func)
-      return Failure{LinkRefusal{"unknown import: " + import_text(import) + ": " +
-                                 import.module + " exports only functions"}};
+      return Failure{LinkRefusal{"unknown import: " + import_text(import) + ": " + import.module +
+                                 " exports only functions"}};
     row = find_builtin_host_function(import.module, import.name);
     if (!row)
-      return Failure{LinkRefusal{
-          "unknown import: " + import_text(import) +
-          (import.module == kEnvModule ? " is not an Extism kernel function"
-                                       : " is not a WASI preview1 function")}};
+      return Failure{
+          LinkRefusal{"unknown import: " + import_text(import) +
+                      (import.module == kEnvModule ? " is not an Extism kernel function"
+                                                   : " is not a WASI preview1 function")}};
   }
   if (!row) return ImportTarget{};
   if (row->module == kWasiModule && !context.wasi)
@@ -295,8 +295,8 @@ Result<ImportTarget, LinkRefusal> resolve_import(const Module& module, const Imp
   return target;
 }
 
-Result<void, LinkRefusal> link_imports(Linker& linker, const Module& module,
-                                       const HostImpls& impls, const LinkContext& context) {
+Result<void, LinkRefusal> link_imports(Linker& linker, const Module& module, const HostImpls& impls,
+                                       const LinkContext& context) {
   for (const Import& import : module.imports) {
     auto target = resolve_import(module, import, context);
     if (!target) {
@@ -306,9 +306,9 @@ Result<void, LinkRefusal> link_imports(Linker& linker, const Module& module,
     }
     const HostFunctionInfo* row = target->row;
     if (!row || linker.find(row->module, row->name)) continue;  // linked once per linker
-    HostCallback callback =
-        target->granted ? gated(*row, impls.find(row->module, row->name), context)
-                        : denied_at_call(*row, *context.grants, context.account);
+    HostCallback callback = target->granted
+                                ? gated(*row, impls.find(row->module, row->name), context)
+                                : denied_at_call(*row, *context.grants, context.account);
     linker.define_function(row->module, row->name, row->type, std::move(callback));
   }
   return {};

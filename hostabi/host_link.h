@@ -83,8 +83,8 @@ class PluginAccount {
     uint64_t quota_refusals = 0;  // cpu, output, egress (each call that failed on a quota)
   };
   Counters counters() const;
-  std::atomic<uint64_t> calls_refused_concurrency{0}, host_calls_rate_limited{0},
-      denied_at_link{0}, denied_at_call{0}, quota_refusals{0};
+  std::atomic<uint64_t> calls_refused_concurrency{0}, host_calls_rate_limited{0}, denied_at_link{0},
+      denied_at_call{0}, quota_refusals{0};
 
  private:
   std::atomic<uint32_t> running_{0};
@@ -135,8 +135,8 @@ Result<ImportTarget, LinkRefusal> resolve_import(const Module& module, const Imp
 
 // Links every import of `module` that resolves to a host row, through the gate. Imports that
 // resolve to nothing are left for the linker's other definitions.
-Result<void, LinkRefusal> link_imports(Linker& linker, const Module& module,
-                                       const HostImpls& impls, const LinkContext& context);
+Result<void, LinkRefusal> link_imports(Linker& linker, const Module& module, const HostImpls& impls,
+                                       const LinkContext& context);
 
 // Defines every row of `module` in `linker` with everything granted (for embedders of the VM and
 // `warden run`, which have no plugin imports to resolve up front).

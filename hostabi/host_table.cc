@@ -24,13 +24,21 @@ const std::vector<HostFunctionInfo>& builtin_host_functions() {
   using namespace roles;
   using enum HostClass;
 #define UNPAREN(...) __VA_ARGS__
-#define KERNEL_FUNCTION(Name, Params, Results, Roles, Fuel, Cap, Class)                    \
-  HostFunctionInfo{kEnvModule,   #Name, FuncType{{UNPAREN Params}, {UNPAREN Results}}, \
-                   {UNPAREN Roles}, Fuel,  std::string(capability::Cap),             \
+#define KERNEL_FUNCTION(Name, Params, Results, Roles, Fuel, Cap, Class) \
+  HostFunctionInfo{kEnvModule,                                          \
+                   #Name,                                               \
+                   FuncType{{UNPAREN Params}, {UNPAREN Results}},       \
+                   {UNPAREN Roles},                                     \
+                   Fuel,                                                \
+                   std::string(capability::Cap),                        \
                    Class},
-#define WASI_FUNCTION(Name, Params, Results, Roles, Fuel, Cap, Class)                       \
-  HostFunctionInfo{kWasiModule,  #Name, FuncType{{UNPAREN Params}, {UNPAREN Results}}, \
-                   {UNPAREN Roles}, Fuel,  std::string(capability::Cap),             \
+#define WASI_FUNCTION(Name, Params, Results, Roles, Fuel, Cap, Class) \
+  HostFunctionInfo{kWasiModule,                                       \
+                   #Name,                                             \
+                   FuncType{{UNPAREN Params}, {UNPAREN Results}},     \
+                   {UNPAREN Roles},                                   \
+                   Fuel,                                              \
+                   std::string(capability::Cap),                      \
                    Class},
   static const std::vector<HostFunctionInfo> table = {
 #include "hostabi/kernel_functions.def"

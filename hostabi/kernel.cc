@@ -70,15 +70,13 @@ void log_message(Kernel& k, LogLevel level, uint64_t handle) {
       k.quota.max_log_bytes_per_call.value_or(Quota::kDefaultMaxLogBytesPerCall);
   if (k.logged_bytes + message.size() > max_log_bytes) {
     k.log_capped = true;
-    k.log_sink(LogLevel::Warn, "plugin log output over " +
-                                   std::to_string(max_log_bytes) +
+    k.log_sink(LogLevel::Warn, "plugin log output over " + std::to_string(max_log_bytes) +
                                    " bytes in this call; further messages dropped");
     return;
   }
   k.logged_bytes += message.size();
-  k.log_sink(level, sanitize_log_message(
-                           message, k.quota.max_log_message_bytes.value_or(
-                                        Quota::kDefaultMaxLogMessageBytes)));
+  k.log_sink(level, sanitize_log_message(message, k.quota.max_log_message_bytes.value_or(
+                                                      Quota::kDefaultMaxLogMessageBytes)));
 }
 
 // ---- the imports, one function per row of kernel_functions.def ----
@@ -221,12 +219,14 @@ HostResult fn_http_request(Kernel& k, CallContext& ctx, Args a, Results r) {
     if (request_body_size > *egress - std::min(*egress, k.egress_bytes)) {
       k.egress_refused = true;
       return Failure{host_error("policy: HTTP request body of " +
-                                std::to_string(request_body_size) + " bytes is over what is left of "
-                                "http_egress_bytes_per_call (" + std::to_string(*egress) +
-                                " bytes per call)")};
+                                std::to_string(request_body_size) +
+                                " bytes is over what is left of "
+                                "http_egress_bytes_per_call (" +
+                                std::to_string(*egress) + " bytes per call)")};
     }
     k.egress_bytes += request_body_size;
-    limits.max_response_bytes = std::min<uint64_t>(limits.max_response_bytes, *egress - k.egress_bytes);
+    limits.max_response_bytes =
+        std::min<uint64_t>(limits.max_response_bytes, *egress - k.egress_bytes);
   }
   limits.deadline = k.deadline;
   Store* store = &ctx.store;
@@ -236,10 +236,11 @@ HostResult fn_http_request(Kernel& k, CallContext& ctx, Args a, Results r) {
     if (error->kind == HttpError::Kind::Timeout) return Failure{timed_out()};
     if (k.quota.http_egress_bytes_per_call && error->kind == HttpError::Kind::TooLarge) {
       k.egress_refused = true;
-      return Failure{host_error("policy: HTTP response over what is left of "
-                                "http_egress_bytes_per_call (" +
-                                std::to_string(*k.quota.http_egress_bytes_per_call) +
-                                " bytes per call): " + error->message)};
+      return Failure{
+          host_error("policy: HTTP response over what is left of "
+                     "http_egress_bytes_per_call (" +
+                     std::to_string(*k.quota.http_egress_bytes_per_call) +
+                     " bytes per call): " + error->message)};
     }
     return Failure{host_error(error->message)};
   }

@@ -53,13 +53,15 @@ class Kernel {
   // The plugin's limits (memory.max_var_bytes, HTTP, logs, egress), the manifest's narrowing
   // already applied.
   Quota quota;
-  uint64_t max_var_bytes() const { return quota.max_var_bytes.value_or(Quota::kDefaultMaxVarBytes); }
+  uint64_t max_var_bytes() const {
+    return quota.max_var_bytes.value_or(Quota::kDefaultMaxVarBytes);
+  }
 
   // Logging.
   LogLevel log_level = LogLevel::Off;
   LogSink log_sink;
-  size_t logged_bytes = 0;  // this call
-  uint64_t egress_bytes = 0;  // this call: HTTP request bodies sent and responses received
+  size_t logged_bytes = 0;      // this call
+  uint64_t egress_bytes = 0;    // this call: HTTP request bodies sent and responses received
   bool egress_refused = false;  // this call went over http_egress_bytes_per_call
   bool log_capped = false;
 

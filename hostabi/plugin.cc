@@ -253,8 +253,7 @@ Result<void, PluginError> Plugin::check_imports() const {
     for (const Import& import : module.imports) {
       auto target = resolve_import(module, import, context);
       if (!target) {
-        if (target.error().denied)
-          account_->denied_at_link.fetch_add(1, std::memory_order_relaxed);
+        if (target.error().denied) account_->denied_at_link.fetch_add(1, std::memory_order_relaxed);
         return Failure{PluginError{std::move(target.error().message), -1}};
       }
       if (target->row) continue;

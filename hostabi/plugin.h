@@ -65,13 +65,13 @@ struct PluginFunction {
   std::shared_ptr<void> user_data{};  // handed to the callback; released with the last plugin
   std::string capability{};           // what a policy must grant; default: the function's name
   HostClass host_class = HostClass::WriteGlobal;  // declare it: the default assumes the worst
-  std::vector<ArgRole> roles{};       // per parameter (empty: nothing checked)
-  uint32_t fuel = 10;                 // per call, for metered plugins
+  std::vector<ArgRole> roles{};                   // per parameter (empty: nothing checked)
+  uint32_t fuel = 10;                             // per call, for metered plugins
 };
 
 struct PluginOptions {
   bool wasi = false;
-  bool wasi_stdio = false;       // forward the plugin's stdout/stderr (otherwise discarded)
+  bool wasi_stdio = false;  // forward the plugin's stdout/stderr (otherwise discarded)
   LogLevel log_level = LogLevel::Off;
   LogSink log_sink;  // default: none (messages dropped)
   bool http_response_headers = false;
@@ -190,7 +190,7 @@ class Plugin {
   Quota quota_;
   std::vector<HostFunctionInfo> embedder_rows_;  // options_.functions as rows (stable addresses)
   std::shared_ptr<PluginAccount> account_;
-  mutable HostCallStats stats_;  // written by the linked host functions
+  mutable HostCallStats stats_;             // written by the linked host functions
   std::atomic<bool> cpu_quota_hit_{false};  // set by the store's watch (another thread)
   std::shared_ptr<CancelHandle::Target> cancel_target_ = std::make_shared<CancelHandle::Target>();
 };

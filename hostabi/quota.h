@@ -17,12 +17,12 @@ namespace warden::extism {
 struct Quota {
   std::optional<uint64_t> memory_bytes;  // memories, tables, kernel region and bookkeeping
   std::optional<uint64_t> fuel_per_call;
-  std::optional<std::chrono::milliseconds> timeout;    // wall time per call
-  std::optional<double> cpu_seconds_per_call;          // the calling thread's CPU time
-  std::optional<uint32_t> concurrent_calls;            // per plugin id, across all instances
+  std::optional<std::chrono::milliseconds> timeout;  // wall time per call
+  std::optional<double> cpu_seconds_per_call;        // the calling thread's CPU time
+  std::optional<uint32_t> concurrent_calls;          // per plugin id, across all instances
   std::optional<uint64_t> max_output_bytes;
-  std::optional<uint64_t> max_log_message_bytes;       // longer messages are cut
-  std::optional<uint64_t> max_log_bytes_per_call;      // then one notice, then silence
+  std::optional<uint64_t> max_log_message_bytes;   // longer messages are cut
+  std::optional<uint64_t> max_log_bytes_per_call;  // then one notice, then silence
   std::optional<uint64_t> max_var_bytes;
   std::optional<uint64_t> max_http_response_bytes;
   std::optional<uint64_t> http_egress_bytes_per_call;  // request bodies sent + responses received

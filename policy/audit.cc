@@ -23,8 +23,8 @@ bool host_char(uint8_t c) { return std::isalnum(c) || c == '-' || c == '.'; }
 // Top-level domains common enough that a bare name ending in one is worth reporting.
 bool well_known_tld(std::string_view tld) {
   static constexpr std::string_view kTlds[] = {
-      "com", "net", "org", "io", "dev", "app", "ai", "co", "cloud", "xyz", "info", "biz",
-      "me", "us", "uk", "de", "fr", "ru", "cn", "jp", "gov", "edu", "sh", "tk", "top", "site"};
+      "com", "net", "org", "io", "dev", "app", "ai", "co",  "cloud", "xyz", "info", "biz", "me",
+      "us",  "uk",  "de",  "fr", "ru",  "cn",  "jp", "gov", "edu",   "sh",  "tk",   "top", "site"};
   std::string lower(tld);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return std::find(std::begin(kTlds), std::end(kTlds), lower) != std::end(kTlds);
@@ -72,7 +72,8 @@ std::vector<AuditReport::HostLine> find_hosts(std::span<const uint8_t> bytes, ui
                                                   "ftp://"};
   std::vector<std::pair<size_t, size_t>> url_spans;
   for (std::string_view scheme : kSchemes) {
-    for (size_t at = 0; (at = text.find(scheme, at)) != std::string_view::npos; at += scheme.size()) {
+    for (size_t at = 0; (at = text.find(scheme, at)) != std::string_view::npos;
+         at += scheme.size()) {
       if (at > 0 && std::isalpha(static_cast<unsigned char>(text[at - 1]))) continue;  // "xhttp://"
       size_t end = at + scheme.size();
       while (end < text.size() && static_cast<unsigned char>(text[end]) > 0x20 &&
@@ -100,8 +101,9 @@ std::vector<AuditReport::HostLine> find_hosts(std::span<const uint8_t> bytes, ui
     }
     size_t end = i;
     while (end < text.size() && host_char(static_cast<uint8_t>(text[end]))) ++end;
-    const bool inside_url = std::any_of(url_spans.begin(), url_spans.end(),
-                                        [&](auto span) { return i >= span.first && i < span.second; });
+    const bool inside_url = std::any_of(url_spans.begin(), url_spans.end(), [&](auto span) {
+      return i >= span.first && i < span.second;
+    });
     const std::string_view token = text.substr(i, end - i);
     const bool after_at = i > 0 && text[i - 1] == '@';  // an e-mail address
     if (!inside_url && !after_at && plausible_host(token)) {
@@ -137,7 +139,8 @@ AuditReport audit_module(const Module& module, const AuditInput& input, bool den
       report.needed_capabilities.insert(row->capability);
       if (!line.granted) {
         if (deny_at_call) {
-          report.notes.push_back(input.grants->denial(*row) + " (deny: at_call: linked; a call to it fails)");
+          report.notes.push_back(input.grants->denial(*row) +
+                                 " (deny: at_call: linked; a call to it fails)");
         } else {
           report.problems.push_back(input.grants->denial(*row));
         }
@@ -157,10 +160,11 @@ AuditReport audit_module(const Module& module, const AuditInput& input, bool den
          find_hosts({module.bytes.data() + init.offset, init.size}, static_cast<uint32_t>(i))) {
       host.allowed = host_allowed(input.allowed_hosts, host.host);
       if (!host.allowed) {
-        const bool can_fetch = report.needed_capabilities.contains(
-            std::string(extism::capability::kNetwork));
+        const bool can_fetch =
+            report.needed_capabilities.contains(std::string(extism::capability::kNetwork));
         std::string message = "data segment " + std::to_string(i) + " names host " +
-                              quote_untrusted(host.host, 200) + ", which allowed_hosts does not allow";
+                              quote_untrusted(host.host, 200) +
+                              ", which allowed_hosts does not allow";
         if (can_fetch && input.strict_hosts) {
           report.problems.push_back(std::move(message));
         } else {
@@ -175,10 +179,10 @@ AuditReport audit_module(const Module& module, const AuditInput& input, bool den
   uint64_t initial_total = 0;
   auto add_memory = [&](std::string kind, uint32_t index, const Limits& limits, uint64_t unit,
                         bool imported) {
-    AuditReport::MemoryLine line{std::move(kind), index, limits.min * unit,
-                                 limits.max ? std::optional<uint64_t>(*limits.max * unit)
-                                            : std::nullopt,
-                                 imported, true};
+    AuditReport::MemoryLine line{
+        std::move(kind),   index,
+        limits.min * unit, limits.max ? std::optional<uint64_t>(*limits.max * unit) : std::nullopt,
+        imported,          true};
     if (!imported) initial_total += line.min_bytes;
     if (budget && line.min_bytes > *budget) {
       line.within_quota = false;
@@ -225,9 +229,8 @@ std::string audit_text(const AuditReport& report) {
   out += "\n";
   out += "hosts in data segments (" + std::to_string(report.hosts.size()) + "):\n";
   for (const auto& h : report.hosts)
-    out += "  " + escape_untrusted(h.host, 200) + "  (segment " + std::to_string(h.segment) +
-           " +" + std::to_string(h.offset) + ")" + (h.allowed ? ", allowed" : ", NOT ALLOWED") +
-           "\n";
+    out += "  " + escape_untrusted(h.host, 200) + "  (segment " + std::to_string(h.segment) + " +" +
+           std::to_string(h.offset) + ")" + (h.allowed ? ", allowed" : ", NOT ALLOWED") + "\n";
   out += "memories and tables:\n";
   for (const auto& m : report.memories)
     out += "  " + m.kind + " " + std::to_string(m.index) + (m.imported ? " (imported)" : "") +
@@ -270,8 +273,10 @@ std::string audit_json(const AuditReport& report) {
   j["hosts"] = std::move(hosts);
   json memories = json::array();
   for (const auto& m : report.memories) {
-    json x = {{"kind", m.kind},           {"index", m.index},
-              {"initial_bytes", m.min_bytes}, {"imported", m.imported},
+    json x = {{"kind", m.kind},
+              {"index", m.index},
+              {"initial_bytes", m.min_bytes},
+              {"imported", m.imported},
               {"within_quota", m.within_quota}};
     x["max_bytes"] = m.max_bytes ? json(*m.max_bytes) : json(nullptr);
     memories.push_back(std::move(x));

@@ -31,9 +31,9 @@ struct AuditReport {
   struct ImportLine {
     std::string module, name;  // the plugin's bytes (escape before printing)
     std::string signature;
-    std::string capability;    // "" for an unknown import or one from another plugin module
+    std::string capability;  // "" for an unknown import or one from another plugin module
     std::optional<extism::HostClass> host_class;
-    bool known = false;        // a host function row
+    bool known = false;  // a host function row
     bool granted = true;
   };
   struct HostLine {

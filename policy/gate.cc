@@ -82,8 +82,8 @@ Result<Policy, std::vector<PolicyError>> Policy::load(const std::string& path,
     for (const std::string& file : tier.supply_chain.key_files) {
       auto key = read_public_key_file(file);
       if (!key) {
-        errors.push_back(PolicyError{tier.where, "tier " + quote_untrusted(tier.name) +
-                                                     ": key " + escape_untrusted(file) + ": " +
+        errors.push_back(PolicyError{tier.where, "tier " + quote_untrusted(tier.name) + ": key " +
+                                                     escape_untrusted(file) + ": " +
                                                      key.error().message});
         continue;
       }
@@ -119,10 +119,10 @@ Result<Admission, GateError> Policy::admit(const PluginIdentity& who) const {
     tier = policy.for_source(*who.source);
     if (!tier && policy.default_tier) tier = policy.find(*policy.default_tier);
     if (!tier)
-      return Failure{error(GateError::Kind::Policy,
-                           "policy: no tier of " + escape_untrusted(policy.file) +
-                               " lists source " + quote_untrusted(*who.source) +
-                               ", and it has no default_tier")};
+      return Failure{
+          error(GateError::Kind::Policy, "policy: no tier of " + escape_untrusted(policy.file) +
+                                             " lists source " + quote_untrusted(*who.source) +
+                                             ", and it has no default_tier")};
   } else {
     if (policy.default_tier) tier = policy.find(*policy.default_tier);
     if (!tier)
@@ -138,8 +138,8 @@ Result<Admission, GateError> Policy::admit(const PluginIdentity& who) const {
   a.tier = tier->name;
   a.document = doc;
   a.grants.tier = tier->name;
-  a.grants.deny = tier->deny == DenyMode::AtCall ? extism::DenyMode::AtCall
-                                                 : extism::DenyMode::AtLink;
+  a.grants.deny =
+      tier->deny == DenyMode::AtCall ? extism::DenyMode::AtCall : extism::DenyMode::AtLink;
   std::set<std::string, std::less<>> capabilities{std::string(extism::capability::kMemoryOnly)};
   const std::vector<std::string>& granted =
       doc && doc->host_api_capabilities ? *doc->host_api_capabilities : tier->capabilities;
@@ -196,12 +196,12 @@ Result<extism::Manifest, GateError> narrow_manifest(const extism::Manifest& mani
       if (!ok)
         return Failure{error(GateError::Kind::Denied,
                              "policy: the manifest mounts " + quote_untrusted(host) +
-                                 ", which the policy does not grant " + who +
-                                 " (allowed_paths)")};
+                                 ", which the policy does not grant " + who + " (allowed_paths)")};
     }
   } else if (admission.allowed_paths) {
     out.allowed_paths.clear();
-    for (const auto& [host, guest] : *admission.allowed_paths) out.allowed_paths.emplace_back(host, guest);
+    for (const auto& [host, guest] : *admission.allowed_paths)
+      out.allowed_paths.emplace_back(host, guest);
   }
   return out;
 }
@@ -241,18 +241,18 @@ Result<std::unique_ptr<GatedPlugin>, GateError> GatedPlugin::create(
   extism::Grants grants = admission.grants;
   if (signature) {
     if (admission.keys.empty())
-      return Failure{error(GateError::Kind::Signature,
-                           "signature: tier " + quote_untrusted(admission.tier) +
-                               " accepts no keys (supply_chain.keys)")};
+      return Failure{error(GateError::Kind::Signature, "signature: tier " +
+                                                           quote_untrusted(admission.tier) +
+                                                           " accepts no keys (supply_chain.keys)")};
     auto verified = verify_signature(main_bytes, *signature, admission.keys);
     if (!verified)
       return Failure{error(GateError::Kind::Signature, "signature: " + verified.error().message)};
     if (const auto& statement = verified->statement) {
       if (!admission.plugin_id.empty() && statement->name != admission.plugin_id)
-        return Failure{error(GateError::Kind::Signature,
-                             "signature: the envelope was signed for " +
-                                 quote_untrusted(statement->name) + ", not plugin " +
-                                 quote_untrusted(admission.plugin_id))};
+        return Failure{error(GateError::Kind::Signature, "signature: the envelope was signed for " +
+                                                             quote_untrusted(statement->name) +
+                                                             ", not plugin " +
+                                                             quote_untrusted(admission.plugin_id))};
       // A signed statement bounds the grants: the publisher's capabilities, no more.
       std::set<std::string, std::less<>> bounded{std::string(extism::capability::kMemoryOnly)};
       for (const std::string& c : statement->capabilities)
@@ -287,9 +287,8 @@ Result<std::unique_ptr<GatedPlugin>, GateError> GatedPlugin::create(
     input.grants = &grants;
     input.allowed_hosts = &admission.allowed_hosts;
     input.quota = &quota;
-    const AuditReport report =
-        audit_module(gated->plugin_->main_module()->module(), input,
-                     grants.deny == extism::DenyMode::AtCall);
+    const AuditReport report = audit_module(gated->plugin_->main_module()->module(), input,
+                                            grants.deny == extism::DenyMode::AtCall);
     if (!report.admitted()) {
       std::string message = "static analysis refused the plugin:";
       for (const std::string& p : report.problems) message += " " + p + ";";
@@ -322,9 +321,9 @@ Result<std::string_view, GateError> GatedPlugin::call(std::string_view function,
   if (schemas && schemas->input) {
     const std::string_view text(reinterpret_cast<const char*>(input.data()), input.size());
     if (auto problem = schemas->input->validate(text, "input"))
-      return Failure{error(GateError::Kind::Schema, "policy: input of " +
-                                                        quote_untrusted(function) +
-                                                        " refused: " + *problem)};
+      return Failure{
+          error(GateError::Kind::Schema,
+                "policy: input of " + quote_untrusted(function) + " refused: " + *problem)};
   }
   auto output = plugin_->call(function, input);
   if (!output) {
@@ -334,9 +333,9 @@ Result<std::string_view, GateError> GatedPlugin::call(std::string_view function,
   }
   if (schemas && schemas->output)
     if (auto problem = schemas->output->validate(*output, "output"))
-      return Failure{error(GateError::Kind::Schema, "policy: output of " +
-                                                        quote_untrusted(function) +
-                                                        " refused: " + *problem)};
+      return Failure{
+          error(GateError::Kind::Schema,
+                "policy: output of " + quote_untrusted(function) + " refused: " + *problem)};
   return *output;
 }
 

@@ -25,12 +25,12 @@ namespace warden::policy {
 // The gate's one error type.
 struct GateError {
   enum class Kind {
-    Policy,      // the documents are invalid, or name no tier for this plugin
-    Denied,      // an import needs a capability the grants lack (deny: at_link)
-    Signature,   // required and missing, or it does not verify
-    Audit,       // static analysis is required and refused the plugin
-    Schema,      // input or output does not validate
-    Plugin,      // the plugin itself failed (creation or the call: rc and message as Extism's)
+    Policy,     // the documents are invalid, or name no tier for this plugin
+    Denied,     // an import needs a capability the grants lack (deny: at_link)
+    Signature,  // required and missing, or it does not verify
+    Audit,      // static analysis is required and refused the plugin
+    Schema,     // input or output does not validate
+    Plugin,     // the plugin itself failed (creation or the call: rc and message as Extism's)
   };
   Kind kind;
   std::string message;

@@ -218,7 +218,8 @@ class SchemaCheck {
     try {
       std::regex re(pattern, std::regex::ECMAScript);
     } catch (const std::regex_error&) {
-      if (error.empty()) error = "pattern " + quote_untrusted(pattern, kQuoted) + " does not compile";
+      if (error.empty())
+        error = "pattern " + quote_untrusted(pattern, kQuoted) + " does not compile";
     }
   }
   // The subschemas `node` applies to its own value.
@@ -239,8 +240,9 @@ class SchemaCheck {
     int& s = state[node];
     if (s == 2) return true;
     if (s == 1) {
-      error = "a cycle of $ref / allOf / anyOf / oneOf / not / if applies a schema to the same "
-              "value forever";
+      error =
+          "a cycle of $ref / allOf / anyOf / oneOf / not / if applies a schema to the same "
+          "value forever";
       return false;
     }
     if (depth > JsonSchema::kMaxApplicationDepth) {
@@ -279,8 +281,8 @@ std::string pointer_of(const std::vector<std::string>& context) {
 Result<JsonSchema, SchemaError> JsonSchema::load_file(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
-    return Failure{SchemaError{"schema " + escape_untrusted(path) + ": cannot read: " +
-                               std::strerror(errno)}};
+    return Failure{
+        SchemaError{"schema " + escape_untrusted(path) + ": cannot read: " + std::strerror(errno)}};
   if (!S_ISREG(st.st_mode))
     return Failure{SchemaError{"schema " + escape_untrusted(path) + ": not a regular file"}};
   if (static_cast<uint64_t>(st.st_size) > kMaxSchemaBytes)
@@ -289,15 +291,17 @@ Result<JsonSchema, SchemaError> JsonSchema::load_file(const std::string& path) {
                                std::to_string(kMaxSchemaBytes)}};
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    return Failure{SchemaError{"schema " + escape_untrusted(path) + ": cannot read: " +
-                               std::strerror(errno)}};
+    return Failure{
+        SchemaError{"schema " + escape_untrusted(path) + ": cannot read: " + std::strerror(errno)}};
   std::string text{std::istreambuf_iterator<char>(in), {}};
   return parse(text, path);
 }
 
 Result<JsonSchema, SchemaError> JsonSchema::parse(std::string_view text, std::string source_name) {
   const std::string name = escape_untrusted(source_name, kQuoted);
-  auto fail = [&](const std::string& why) { return Failure{SchemaError{"schema " + name + ": " + why}}; };
+  auto fail = [&](const std::string& why) {
+    return Failure{SchemaError{"schema " + name + ": " + why}};
+  };
   if (text.size() > kMaxSchemaBytes)
     return fail(std::to_string(text.size()) + " bytes is over the limit of " +
                 std::to_string(kMaxSchemaBytes));
@@ -337,8 +341,7 @@ std::optional<std::string> JsonSchema::validate(std::string_view document,
   if (!parsed.error.empty()) return who + " " + parsed.error;
   valijson::Validator validator;
   valijson::adapters::NlohmannJsonAdapter target(parsed.value);
-  const std::string prefix =
-      who + " does not match " + escape_untrusted(source_, kQuoted);
+  const std::string prefix = who + " does not match " + escape_untrusted(source_, kQuoted);
   try {
     if (parsed.values > kMaxDetailedValues) {
       if (validator.validate(compiled_->schema, target, nullptr)) return std::nullopt;
@@ -360,7 +363,8 @@ std::optional<std::string> JsonSchema::validate(std::string_view document,
       message += (i ? "; " : ": ") + std::string("at ") +
                  escape_untrusted(pointer_of(errors[i].context), kQuoted) + ": " +
                  escape_untrusted(errors[i].description, kQuoted);
-    if (errors.size() > shown) message += "; and " + std::to_string(errors.size() - shown) + " more";
+    if (errors.size() > shown)
+      message += "; and " + std::to_string(errors.size() - shown) + " more";
     if (message.size() > kMaxMessage) {
       size_t cut = kMaxMessage;  // never inside a UTF-8 sequence
       while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;

@@ -4,6 +4,12 @@
 // aliases cannot multiply it; kMaxErrors errors) and never recurses deeper than the shape.
 #include "policy/policy_document.h"
 
+// GCC 12 reports `errors.push_back({{file, 0, 0}, "..."})` as a use of an uninitialised string
+// (a known false positive of -Wmaybe-uninitialized with aggregate temporaries under -O2).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 

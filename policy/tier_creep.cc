@@ -16,7 +16,6 @@ using detail::format_number;
 using detail::location_text;
 using detail::q;
 
-
 // Whether every host the plugin's pattern `p` admits is admitted by the tier's pattern `t`:
 // t's `*` may consume anything of p (its `*` and `?` too), t's `?` one character of p that is
 // not `*`, t's other characters only the same character (ASCII case-insensitive).
@@ -26,9 +25,9 @@ bool pattern_covers(std::string_view t, std::string_view p) {
   while (pi < p.size()) {
     if (ti < t.size() && t[ti] == '*') {
       star = ti++, resume = pi;
-    } else if (ti < t.size() && (t[ti] == '?' ? p[pi] != '*'
-                                              : p[pi] != '*' && p[pi] != '?' &&
-                                                    lower(t[ti]) == lower(p[pi]))) {
+    } else if (ti < t.size() &&
+               (t[ti] == '?' ? p[pi] != '*'
+                             : p[pi] != '*' && p[pi] != '?' && lower(t[ti]) == lower(p[pi]))) {
       ++ti, ++pi;
     } else if (star != std::string_view::npos) {
       ti = star + 1, pi = ++resume;
@@ -141,8 +140,10 @@ class CreepCheck {
           std::string_view base = std::string_view(tier_dir).substr(tier_ro ? 3 : 0);
           if (!beneath(host, base)) continue;
           under_any = true;
-          if (tier_ro && !read_only) ro_base = base;
-          else allowed = true;
+          if (tier_ro && !read_only)
+            ro_base = base;
+          else
+            allowed = true;
         }
       if (allowed) continue;
       SourceLocation at = where_in(doc_.quotas.where, "allowed_paths[" + dir + "]", doc_.where);
@@ -150,8 +151,10 @@ class CreepCheck {
         creep(at, "mounts " + q(host) + " writable, but tier " + tier_name_ + " mounts " +
                       q(ro_base) + " read-only");
       else
-        creep(at, "mounts " + q(host) + ", which is not beneath any allowed_paths directory of "
-                  "tier " + tier_name_);
+        creep(at, "mounts " + q(host) +
+                      ", which is not beneath any allowed_paths directory of "
+                      "tier " +
+                      tier_name_);
     }
   }
 
@@ -161,8 +164,8 @@ class CreepCheck {
       if (cap.empty()) continue;
       SourceLocation at = where("trust_decisions[" + std::to_string(i) + "]", "trust_decisions");
       if (!grants(tier_, cap))
-        creep(at, "has a trust decision for " + cap + ", which tier " + tier_name_ +
-                      " does not grant");
+        creep(at,
+              "has a trust decision for " + cap + ", which tier " + tier_name_ + " does not grant");
       else if (!granted(cap))
         error(at, "trust decision for " + cap + ", which plugin " + plugin_ + " does not ask for");
     }
@@ -193,9 +196,9 @@ class CreepCheck {
   void compare(const std::string& key, const std::optional<T>& mine, const std::optional<T>& limit,
                Format format) {
     if (!mine || !limit || *mine <= *limit) return;
-    creep(where_in(doc_.quotas.where, key, doc_.where),
-          "asks for " + key + " " + format(*mine) + ", over tier " + tier_name_ +
-              "'s limit of " + format(*limit));
+    creep(where_in(doc_.quotas.where, key, doc_.where), "asks for " + key + " " + format(*mine) +
+                                                            ", over tier " + tier_name_ +
+                                                            "'s limit of " + format(*limit));
   }
   void creep(SourceLocation at, const std::string& what) {
     errors.push_back({std::move(at), "tier creep: plugin " + plugin_ + " " + what});

@@ -392,8 +392,8 @@ TEST_F(Gate, HttpEgressBytesPerCallCountsBodiesBothWays) {
             std::string::npos)
       << e.message;
   // The request's body counts before it is sent: its own JSON, padded past 1000 bytes.
-  const std::string big = "{\"url\":\"" + server.url("/echo") + "\",\"method\":\"POST\",\"pad\":\"" +
-                          std::string(1000, 'p') + "\"}";
+  const std::string big = "{\"url\":\"" + server.url("/echo") +
+                          "\",\"method\":\"POST\",\"pad\":\"" + std::string(1000, 'p') + "\"}";
   e = err(*plugin, "post", big);
   EXPECT_EQ(e.message.rfind("policy: HTTP request body of ", 0), 0u) << e.message;
   EXPECT_EQ(plugin->plugin().account().counters().quota_refusals, 2u);
@@ -423,8 +423,7 @@ TEST_F(Gate, FuelTimeAndMemoryComeFromTheTier) {
 }
 
 TEST_F(Gate, APluginDocumentNarrowsItsTierQuotas) {
-  write("plugins/small.yaml",
-        "plugin_id: small\ntier: t\nquotas: {max_output_bytes: 10}\n");
+  write("plugins/small.yaml", "plugin_id: small\ntier: t\nquotas: {max_output_bytes: 10}\n");
   Policy p = load(policy(R"(  t:
     capabilities: [log_emit, network_outbound_allowlist]
     resource_limits: {max_output_bytes: 1000}

@@ -69,15 +69,16 @@ TEST(JsonSchemaSuite, Draft7) {
           ++passed;
         } else {
           ++failed;
-          ADD_FAILURE() << id << " / " << test.at("description").get<std::string>()
-                        << ": expected " << (expected ? "valid" : "invalid");
+          ADD_FAILURE() << id << " / " << test.at("description").get<std::string>() << ": expected "
+                        << (expected ? "valid" : "invalid");
         }
       }
     }
   }
-  std::printf("JSON-Schema-Test-Suite draft7: %zu passed, %zu failed, %zu refused at load (remote, "
-              "relative or $id refs)\n",
-              passed, failed, refused);
+  std::printf(
+      "JSON-Schema-Test-Suite draft7: %zu passed, %zu failed, %zu refused at load (remote, "
+      "relative or $id refs)\n",
+      passed, failed, refused);
   EXPECT_GT(passed, 350u);  // the suite was found and read (draft7 has ~420 cases)
 }
 
@@ -102,7 +103,8 @@ TEST(JsonSchema, DeepNestingIsRefusedBeforeADomIsBuilt) {
   ASSERT_TRUE(why);
   EXPECT_EQ(*why, "input is nested deeper than 512 levels");
   // Brackets inside strings do not count.
-  std::string quoted(100002, '[');  // built in place: `"\"" + std::string` trips GCC 12's -Wrestrict
+  std::string quoted(100002,
+                     '[');  // built in place: `"\"" + std::string` trips GCC 12's -Wrestrict
   quoted.front() = quoted.back() = '"';
   EXPECT_EQ(s.validate(quoted), std::nullopt);
 }
@@ -160,7 +162,8 @@ TEST(JsonSchema, SchemasThatCouldNeverFinishOrFetchAreRefusedAtLoad) {
   }
   // A recursive schema that moves to a child value each time is fine (a tree).
   EXPECT_TRUE(JsonSchema::parse(R"({"type":"object","properties":{"kids":{"type":"array",
-      "items":{"$ref":"#"}}}})", "tree.json"));
+      "items":{"$ref":"#"}}}})",
+                                "tree.json"));
   auto remote = JsonSchema::parse(R"({"$ref":"http://127.0.0.1:1/evil.json"})", "r.json");
   ASSERT_FALSE(remote);
   EXPECT_NE(remote.error().message.find("nothing is fetched"), std::string::npos);

@@ -13,7 +13,8 @@
 namespace warden::cli {
 namespace {
 
-constexpr const char* kHelp = R"help(usage: warden audit PLUGIN [--policy FILE [--plugin-id ID | --tier NAME | --source NAME]]
+constexpr const char* kHelp =
+    R"help(usage: warden audit PLUGIN [--policy FILE [--plugin-id ID | --tier NAME | --source NAME]]
                     [--signature SIG] [--json]
 
 Static analysis of a plugin (a .wasm file) before it runs: every import with the capability
@@ -59,8 +60,9 @@ int audit_command(const std::vector<std::string>& args) {
       if (!value(policy_file)) return usage_error("audit", "--policy needs a FILE");
     } else if (a == "--plugin-id" || a == "--tier" || a == "--source") {
       if (!value(v)) return usage_error("audit", a + " needs a name");
-      (a == "--plugin-id" ? identity.plugin_id : a == "--tier" ? identity.tier : identity.source) =
-          v;
+      (a == "--plugin-id" ? identity.plugin_id
+       : a == "--tier"    ? identity.tier
+                          : identity.source) = v;
       ++identities;
     } else if (a == "--signature") {
       if (!value(signature_file)) return usage_error("audit", "--signature needs a FILE");
@@ -160,9 +162,8 @@ int audit_command(const std::vector<std::string>& args) {
     if (admission) {
       fmt::print("policy: {}, tier {}{}, deny: {}\n", escape_untrusted(policy_file),
                  escape_untrusted(admission->tier),
-                 admission->plugin_id.empty()
-                     ? std::string()
-                     : ", plugin " + quote_untrusted(admission->plugin_id),
+                 admission->plugin_id.empty() ? std::string()
+                                              : ", plugin " + quote_untrusted(admission->plugin_id),
                  admission->grants.deny == extism::DenyMode::AtCall ? "at_call" : "at_link");
       std::string granted;
       for (const std::string& c : *admission->grants.capabilities)

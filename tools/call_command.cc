@@ -198,7 +198,9 @@ int call_command(const std::vector<std::string>& args) {
       if (!value(policy_file)) return usage_error("call", "--policy needs a FILE");
     } else if (a == "--plugin-id" || a == "--tier" || a == "--source") {
       if (!value(v)) return usage_error("call", a + " needs a name");
-      (a == "--plugin-id" ? identity.plugin_id : a == "--tier" ? identity.tier : identity.source) = v;
+      (a == "--plugin-id" ? identity.plugin_id
+       : a == "--tier"    ? identity.tier
+                          : identity.source) = v;
       ++identities;
     } else if (a == "--signature") {
       if (!value(signature_file)) return usage_error("call", "--signature needs a FILE");

@@ -84,7 +84,8 @@ int policy_command(const std::vector<std::string>& args) {
                  docs->size() == 1 ? "" : "s");
       for (auto& d : *docs) loose_documents.push_back(std::move(d));
     } else {
-      fmt::print(stderr, "{}: neither a tier policy (`tiers:`) nor a plugin document (`plugin_id:`)\n",
+      fmt::print(stderr,
+                 "{}: neither a tier policy (`tiers:`) nor a plugin document (`plugin_id:`)\n",
                  escape_untrusted(file));
       ok = false;
     }
@@ -97,7 +98,8 @@ int policy_command(const std::vector<std::string>& args) {
                  "not against their tiers\n");
     }
     for (const policy::TierPolicy& tiers : tier_policies) {
-      for (const policy::PluginDocument& d : loose_documents) report(policy::check_within_tier(d, tiers));
+      for (const policy::PluginDocument& d : loose_documents)
+        report(policy::check_within_tier(d, tiers));
       report(policy::check_documents(tiers, loose_documents));
     }
     std::time_t now = std::time(nullptr);

@@ -42,12 +42,13 @@ uint32_t write_sizes(CallContext& ctx, const std::vector<std::string>& list, uin
 using Impl = std::function<uint32_t(CallContext&, std::span<const Value>)>;
 
 void define(HostImpls& impls, const char* name, Impl impl) {
-  impls.add(kModule, name, HostImpl{nullptr, nullptr,
-                         [impl = std::move(impl)](CallContext& ctx, std::span<const Value> args,
-                                                  std::span<Value> results) -> HostResult {
-                           results[0] = Value::i32(static_cast<int32_t>(impl(ctx, args)));
-                           return {};
-                         }});
+  impls.add(kModule, name,
+            HostImpl{nullptr, nullptr,
+                     [impl = std::move(impl)](CallContext& ctx, std::span<const Value> args,
+                                              std::span<Value> results) -> HostResult {
+                       results[0] = Value::i32(static_cast<int32_t>(impl(ctx, args)));
+                       return {};
+                     }});
 }
 
 }  // namespace
@@ -79,37 +80,34 @@ void add_wasi_impls(HostImpls& impls, std::shared_ptr<const WasiConfig> config) 
   define(impls, "environ_get", [cfg](CallContext& ctx, std::span<const Value> a) {
     return write_strings(ctx, cfg->env, u32(a[0]), u32(a[1]));
   });
-  define(impls, "environ_sizes_get",
-         [cfg](CallContext& ctx, std::span<const Value> a) {
-           return write_sizes(ctx, cfg->env, u32(a[0]), u32(a[1]));
-         });
-  define(impls, "clock_time_get",
-         [](CallContext& ctx, std::span<const Value> a) -> uint32_t {
-           uint64_t ns;
-           switch (u32(a[0])) {
-             case 0:  // realtime
-               ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-               break;
-             case 1:  // monotonic
-             case 2:  // process cputime (approximated by the monotonic clock)
-             case 3:  // thread cputime
-               ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::steady_clock::now().time_since_epoch())
-                        .count();
-               break;
-             default: return kInval;
-           }
-           GuestMemory mem(ctx);
-           return mem.put<uint64_t>(u32(a[2]), ns) ? kSuccess : kFault;
-         });
-  define(impls, "clock_res_get",
-         [](CallContext& ctx, std::span<const Value> a) -> uint32_t {
-           if (u32(a[0]) > 3) return kInval;
-           GuestMemory mem(ctx);
-           return mem.put<uint64_t>(u32(a[1]), 1) ? kSuccess : kFault;  // nanosecond resolution
-         });
+  define(impls, "environ_sizes_get", [cfg](CallContext& ctx, std::span<const Value> a) {
+    return write_sizes(ctx, cfg->env, u32(a[0]), u32(a[1]));
+  });
+  define(impls, "clock_time_get", [](CallContext& ctx, std::span<const Value> a) -> uint32_t {
+    uint64_t ns;
+    switch (u32(a[0])) {
+      case 0:  // realtime
+        ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+        break;
+      case 1:  // monotonic
+      case 2:  // process cputime (approximated by the monotonic clock)
+      case 3:  // thread cputime
+        ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 std::chrono::steady_clock::now().time_since_epoch())
+                 .count();
+        break;
+      default: return kInval;
+    }
+    GuestMemory mem(ctx);
+    return mem.put<uint64_t>(u32(a[2]), ns) ? kSuccess : kFault;
+  });
+  define(impls, "clock_res_get", [](CallContext& ctx, std::span<const Value> a) -> uint32_t {
+    if (u32(a[0]) > 3) return kInval;
+    GuestMemory mem(ctx);
+    return mem.put<uint64_t>(u32(a[1]), 1) ? kSuccess : kFault;  // nanosecond resolution
+  });
   define(impls, "random_get", [](CallContext& ctx, std::span<const Value> a) {
     GuestMemory mem(ctx);
     const uint32_t buf = u32(a[0]), len = u32(a[1]);

@@ -96,16 +96,17 @@ struct Call {
 using Impl = std::function<uint32_t(Call&)>;
 
 void def(HostImpls& impls, const std::shared_ptr<FdTable>& table, const char* name, Impl impl) {
-  impls.add(kModule, name, HostImpl{nullptr, nullptr,
-                         [table, impl = std::move(impl)](CallContext& ctx, std::span<const Value> a,
-                                                         std::span<Value> r) -> HostResult {
-                           std::lock_guard lock(table->mutex());
-                           Call call{*table, GuestMemory(ctx), a};
-                           uint32_t e = impl(call);
-                           if (call.path_too_long) e = kNametoolong;
-                           r[0] = Value::i32(static_cast<int32_t>(e));
-                           return {};
-                         }});
+  impls.add(kModule, name,
+            HostImpl{nullptr, nullptr,
+                     [table, impl = std::move(impl)](CallContext& ctx, std::span<const Value> a,
+                                                     std::span<Value> r) -> HostResult {
+                       std::lock_guard lock(table->mutex());
+                       Call call{*table, GuestMemory(ctx), a};
+                       uint32_t e = impl(call);
+                       if (call.path_too_long) e = kNametoolong;
+                       r[0] = Value::i32(static_cast<int32_t>(e));
+                       return {};
+                     }});
 }
 
 // Calls `io(host pointer, length)` for each iovec (ciovec: buf u32 @0, len u32 @4; 8 bytes) and
@@ -473,57 +474,55 @@ void define_readdir(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
 
 void define_open(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
   // path_open(fd, dirflags, path, path_len, oflags, rights_base, rights_inheriting, fdflags, *fd)
-  def(impls, t, "path_open",
-      [](Call& c) -> uint32_t {
-        Fd* dir;
-        if (uint32_t e = dir_fd(c, 0, dir)) return e;
-        std::string path;
-        if (!c.path(2, 3, path) || !c.mem.ok(c.arg(8), 4)) return kFault;
-        const uint32_t oflags = c.arg(4), fdflags = c.arg(7);
-        const uint64_t rights = c.arg64(5);
-        if (oflags & ~0xfu) return kInval;
-        const bool want_dir = oflags & kODirectory;
-        const bool want_read = want_dir || (rights & (kRightFdRead | kRightFdReaddir));
-        // Only FD_WRITE asks for a writable descriptor, as in wasmtime's preview1: Go's wasip1
-        // runtime asks for FD_FILESTAT_SET_SIZE and more on its read-only opens, and counting
-        // those would refuse every read on a read-only mount.
-        const bool want_write = (!want_dir && (rights & kRightFdWrite)) ||
-                                (oflags & (kOCreat | kOTrunc)) || (fdflags & kFdAppend);
-        if (dir->read_only_mount && want_write) return kPerm;
-        if (!c.table.has_room()) return kMfile;
-        int flags = want_dir     ? (O_RDONLY | O_DIRECTORY)
-                    : want_write ? (want_read ? O_RDWR : O_WRONLY)
-                                 : O_RDONLY;
-        if (oflags & kOCreat) flags |= O_CREAT;
-        if (oflags & kOExcl) flags |= O_EXCL;
-        if (oflags & kOTrunc) flags |= O_TRUNC;
-        if (fdflags & kFdAppend) flags |= O_APPEND;
-        if (fdflags & kFdDsync) flags |= O_DSYNC;
-        if (fdflags & kFdRsync) flags |= O_RSYNC;
-        if (fdflags & kFdSync) flags |= O_SYNC;
-        // O_NONBLOCK while opening, so a FIFO placed in the mount cannot hang the call; kept for
-        // anything but files and directories.
-        const int h = open_beneath(dir->host.get(), path, flags | O_NONBLOCK | O_NOCTTY, 0644,
-                                   c.arg(1) & kLookupFollow);
-        if (h < 0) return from_result(h);
-        UniqueFd host(h);
-        struct stat st {};
-        if (::fstat(h, &st) != 0) return from_errno(errno);
-        const bool plain = S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
-        if (plain && !(fdflags & kFdNonblock))
-          ::fcntl(h, F_SETFL, ::fcntl(h, F_GETFL) & ~O_NONBLOCK);
-        Fd fd;
-        fd.kind = S_ISDIR(st.st_mode) ? Fd::Kind::kDirectory : Fd::Kind::kFile;
-        fd.host = std::move(host);
-        fd.readable = fd.is_dir() || (want_read && (flags & O_ACCMODE) != O_WRONLY) || !want_write;
-        fd.writable = !fd.is_dir() && (flags & O_ACCMODE) != O_RDONLY;
-        fd.read_only_mount = dir->read_only_mount;
-        fd.flags = static_cast<uint16_t>(fdflags & 0x1f);
-        fd.root = dir->root;
-        const uint32_t n = c.table.add(std::move(fd));
-        c.mem.put<uint32_t>(c.arg(8), n);  // checked above
-        return kSuccess;
-      });
+  def(impls, t, "path_open", [](Call& c) -> uint32_t {
+    Fd* dir;
+    if (uint32_t e = dir_fd(c, 0, dir)) return e;
+    std::string path;
+    if (!c.path(2, 3, path) || !c.mem.ok(c.arg(8), 4)) return kFault;
+    const uint32_t oflags = c.arg(4), fdflags = c.arg(7);
+    const uint64_t rights = c.arg64(5);
+    if (oflags & ~0xfu) return kInval;
+    const bool want_dir = oflags & kODirectory;
+    const bool want_read = want_dir || (rights & (kRightFdRead | kRightFdReaddir));
+    // Only FD_WRITE asks for a writable descriptor, as in wasmtime's preview1: Go's wasip1
+    // runtime asks for FD_FILESTAT_SET_SIZE and more on its read-only opens, and counting
+    // those would refuse every read on a read-only mount.
+    const bool want_write = (!want_dir && (rights & kRightFdWrite)) ||
+                            (oflags & (kOCreat | kOTrunc)) || (fdflags & kFdAppend);
+    if (dir->read_only_mount && want_write) return kPerm;
+    if (!c.table.has_room()) return kMfile;
+    int flags = want_dir     ? (O_RDONLY | O_DIRECTORY)
+                : want_write ? (want_read ? O_RDWR : O_WRONLY)
+                             : O_RDONLY;
+    if (oflags & kOCreat) flags |= O_CREAT;
+    if (oflags & kOExcl) flags |= O_EXCL;
+    if (oflags & kOTrunc) flags |= O_TRUNC;
+    if (fdflags & kFdAppend) flags |= O_APPEND;
+    if (fdflags & kFdDsync) flags |= O_DSYNC;
+    if (fdflags & kFdRsync) flags |= O_RSYNC;
+    if (fdflags & kFdSync) flags |= O_SYNC;
+    // O_NONBLOCK while opening, so a FIFO placed in the mount cannot hang the call; kept for
+    // anything but files and directories.
+    const int h = open_beneath(dir->host.get(), path, flags | O_NONBLOCK | O_NOCTTY, 0644,
+                               c.arg(1) & kLookupFollow);
+    if (h < 0) return from_result(h);
+    UniqueFd host(h);
+    struct stat st {};
+    if (::fstat(h, &st) != 0) return from_errno(errno);
+    const bool plain = S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+    if (plain && !(fdflags & kFdNonblock)) ::fcntl(h, F_SETFL, ::fcntl(h, F_GETFL) & ~O_NONBLOCK);
+    Fd fd;
+    fd.kind = S_ISDIR(st.st_mode) ? Fd::Kind::kDirectory : Fd::Kind::kFile;
+    fd.host = std::move(host);
+    fd.readable = fd.is_dir() || (want_read && (flags & O_ACCMODE) != O_WRONLY) || !want_write;
+    fd.writable = !fd.is_dir() && (flags & O_ACCMODE) != O_RDONLY;
+    fd.read_only_mount = dir->read_only_mount;
+    fd.flags = static_cast<uint16_t>(fdflags & 0x1f);
+    fd.root = dir->root;
+    const uint32_t n = c.table.add(std::move(fd));
+    c.mem.put<uint32_t>(c.arg(8), n);  // checked above
+    return kSuccess;
+  });
   def(impls, t, "path_filestat_get", [](Call& c) -> uint32_t {
     Fd* dir;
     if (uint32_t e = dir_fd(c, 0, dir)) return e;
@@ -537,36 +536,33 @@ void define_open(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
     encode_filestat(c.mem.at(c.arg(4)), st, filetype_of_mode(st.st_mode));
     return kSuccess;
   });
-  def(impls, t, "path_filestat_set_times",
-      [](Call& c) -> uint32_t {
-        Fd* dir;
-        if (uint32_t e = dir_fd(c, 0, dir)) return e;
-        std::string path;
-        if (!c.path(2, 3, path)) return kFault;
-        if (dir->read_only_mount) return kPerm;
-        timespec times[2];
-        if (!to_timespecs(c.arg64(4), c.arg64(5), c.arg(6), times)) return kInval;
-        if (!(c.arg(1) &
-              kLookupFollow)) {  // the name itself, even a symlink: act on it in its parent
-          ParentAndName p;
-          if (int e = open_parent(dir->host.get(), path, p)) return from_result(e);
-          return ::utimensat(p.parent.get(), p.name.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0
-                     ? kSuccess
-                     : from_errno(errno);
-        }
-        // Followed: resolve beneath, then set the times of what was reached through its descriptor.
-        const int h = open_beneath(dir->host.get(), path, O_PATH, 0, true);
-        if (h < 0) return from_result(h);
-        UniqueFd host(h);
-        const std::string proc = "/proc/self/fd/" + std::to_string(h);
-        if (::utimensat(AT_FDCWD, proc.c_str(), times, 0) == 0) return kSuccess;
-        if (errno != ENOENT) return from_errno(errno);
-        // No /proc: open the file itself (needs read permission).
-        UniqueFd file(
-            open_beneath(dir->host.get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, true));
-        if (!file) return kAcces;
-        return ::futimens(file.get(), times) == 0 ? kSuccess : from_errno(errno);
-      });
+  def(impls, t, "path_filestat_set_times", [](Call& c) -> uint32_t {
+    Fd* dir;
+    if (uint32_t e = dir_fd(c, 0, dir)) return e;
+    std::string path;
+    if (!c.path(2, 3, path)) return kFault;
+    if (dir->read_only_mount) return kPerm;
+    timespec times[2];
+    if (!to_timespecs(c.arg64(4), c.arg64(5), c.arg(6), times)) return kInval;
+    if (!(c.arg(1) & kLookupFollow)) {  // the name itself, even a symlink: act on it in its parent
+      ParentAndName p;
+      if (int e = open_parent(dir->host.get(), path, p)) return from_result(e);
+      return ::utimensat(p.parent.get(), p.name.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0
+                 ? kSuccess
+                 : from_errno(errno);
+    }
+    // Followed: resolve beneath, then set the times of what was reached through its descriptor.
+    const int h = open_beneath(dir->host.get(), path, O_PATH, 0, true);
+    if (h < 0) return from_result(h);
+    UniqueFd host(h);
+    const std::string proc = "/proc/self/fd/" + std::to_string(h);
+    if (::utimensat(AT_FDCWD, proc.c_str(), times, 0) == 0) return kSuccess;
+    if (errno != ENOENT) return from_errno(errno);
+    // No /proc: open the file itself (needs read permission).
+    UniqueFd file(open_beneath(dir->host.get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, true));
+    if (!file) return kAcces;
+    return ::futimens(file.get(), times) == 0 ? kSuccess : from_errno(errno);
+  });
 }
 
 // Operations on one name: the parent is opened beneath the directory fd and the last component,
