@@ -105,10 +105,12 @@ struct Checked {
   // with EFAULT in r[0]).
   [[gnu::noinline]] bool admit(CallContext& ctx, Args a, Results r, HostResult& out) const {
     if (rate > 0 && account && !account->take_host_call_token(row->capability, rate)) {
-      account->host_calls_rate_limited.fetch_add(1, std::memory_order_relaxed);
-      out = Failure{call_error("policy: " + row->qualified_name() + " is over its quota of " +
-                               format_rate(rate) + " calls per second for " + row->capability +
-                               " (host_calls_per_second)")};
+      std::string message = "policy: " + row->qualified_name() + " is over its quota of " +
+                            format_rate(rate) + " calls per second for " + row->capability +
+                            " (host_calls_per_second)";
+      account->record({GateEvent::Kind::RateLimited, account->plugin_id(), row->qualified_name(),
+                       row->capability, message});
+      out = Failure{call_error(std::move(message))};
       return false;
     }
     if (check_memory && !memory_args_in_bounds(row->roles, ctx, a)) {
@@ -167,8 +169,11 @@ HostCallback gated(const HostFunctionInfo& row, const HostImpl* impl, const Link
 // A denied import under `deny: at_call`: it links, and every call fails with the denial.
 HostCallback denied_at_call(const HostFunctionInfo& row, const Grants& grants,
                             std::shared_ptr<PluginAccount> account) {
-  return [message = grants.denial(row), account](CallContext&, Args, Results) -> HostResult {
-    if (account) account->denied_at_call.fetch_add(1, std::memory_order_relaxed);
+  return [message = grants.denial(row), account, function = row.qualified_name(),
+          capability = row.capability](CallContext&, Args, Results) -> HostResult {
+    if (account)
+      account->record(
+          {GateEvent::Kind::DeniedAtCall, account->plugin_id(), function, capability, message});
     return Failure{call_error(message)};
   };
 }
@@ -196,6 +201,37 @@ std::string Grants::denial(const HostFunctionInfo& row) const {
          escape_untrusted(row.name) + ", which needs " + escape_untrusted(row.capability);
 }
 
+void PluginAccount::record(GateEvent event) {
+  switch (event.kind) {
+    case GateEvent::Kind::DeniedAtLink:
+      denied_at_link.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case GateEvent::Kind::DeniedAtCall:
+      denied_at_call.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case GateEvent::Kind::RateLimited:
+      host_calls_rate_limited.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case GateEvent::Kind::ConcurrencyRefused:
+      calls_refused_concurrency.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case GateEvent::Kind::QuotaRefused:
+      quota_refusals.fetch_add(1, std::memory_order_relaxed);
+      break;
+  }
+  GateEventSink sink;
+  {
+    std::lock_guard lock(mutex_);
+    sink = sink_;
+  }
+  if (sink) sink(event);  // outside the lock: a sink may take its time
+}
+
+void PluginAccount::set_event_sink(GateEventSink sink) {
+  std::lock_guard lock(mutex_);
+  sink_ = std::move(sink);
+}
+
 std::shared_ptr<PluginAccount> PluginAccount::of(const std::string& plugin_id) {
   if (plugin_id.empty()) return std::make_shared<PluginAccount>();
   static std::mutex mutex;
@@ -205,7 +241,7 @@ std::shared_ptr<PluginAccount> PluginAccount::of(const std::string& plugin_id) {
     it = it->second.expired() ? accounts.erase(it) : std::next(it);
   auto& slot = accounts[plugin_id];
   if (auto account = slot.lock()) return account;
-  auto account = std::make_shared<PluginAccount>();
+  auto account = std::make_shared<PluginAccount>(plugin_id);
   slot = account;
   return account;
 }
@@ -301,7 +337,8 @@ Result<void, LinkRefusal> link_imports(Linker& linker, const Module& module, con
     auto target = resolve_import(module, import, context);
     if (!target) {
       if (target.error().denied && context.account)
-        context.account->denied_at_link.fetch_add(1, std::memory_order_relaxed);
+        context.account->record({GateEvent::Kind::DeniedAtLink, context.account->plugin_id(),
+                                 import.module + " " + import.name, "", target.error().message});
       return Failure{std::move(target.error())};
     }
     const HostFunctionInfo* row = target->row;

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,10 +61,35 @@ struct Grants {
   std::string denial(const HostFunctionInfo& row) const;
 };
 
+// A refusal by the gate, as the audit log and metrics of a host see it.
+struct GateEvent {
+  enum class Kind {
+    DeniedAtLink,        // an import the grants lack, deny: at_link (creation failed)
+    DeniedAtCall,        // a call of such an import, deny: at_call
+    RateLimited,         // host_calls_per_second
+    ConcurrencyRefused,  // concurrent_calls
+    QuotaRefused,        // cpu_seconds_per_call, max_output_bytes, http_egress_bytes_per_call
+  };
+  Kind kind;
+  std::string plugin_id;
+  std::string function;    // "module name" of the host function involved, if any
+  std::string capability;  // its capability, if any
+  std::string message;     // the error the plugin's caller saw
+};
+using GateEventSink = std::function<void(const GateEvent&)>;
+
 // Shared by every instance of one plugin id in the process (PluginAccount::of): its running
-// calls, host-call rate buckets and counters. Thread-safe.
+// calls, host-call rate buckets, refusal counters and event sink. Thread-safe.
 class PluginAccount {
  public:
+  PluginAccount() = default;
+  explicit PluginAccount(std::string plugin_id) : plugin_id_(std::move(plugin_id)) {}
+  const std::string& plugin_id() const { return plugin_id_; }
+
+  // Every refusal goes through here: counted, then handed to the sink (the host's audit log).
+  void record(GateEvent event);
+  // Where the events go (none by default); replaces any earlier sink.
+  void set_event_sink(GateEventSink sink);
   // The account of `plugin_id`, alive while some plugin holds it; a fresh one for "".
   static std::shared_ptr<PluginAccount> of(const std::string& plugin_id);
 
@@ -87,7 +113,9 @@ class PluginAccount {
       denied_at_call{0}, quota_refusals{0};
 
  private:
+  std::string plugin_id_;
   std::atomic<uint32_t> running_{0};
+  GateEventSink sink_;  // guarded by mutex_
   struct Bucket {
     double tokens = 0;
     std::chrono::steady_clock::time_point refilled{};

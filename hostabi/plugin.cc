@@ -116,14 +116,14 @@ Result<std::string_view, PluginError> Plugin::call(std::string_view function,
 Result<std::string_view, PluginError> Plugin::call_counted(std::string_view function,
                                                            std::span<const uint8_t> input) {
   if (!account_->enter_call(*quota_.concurrent_calls)) {
-    account_->calls_refused_concurrency.fetch_add(1, std::memory_order_relaxed);
     std::string who = options_.grants && !options_.grants->plugin_id.empty()
                           ? "plugin " + quote_untrusted(options_.grants->plugin_id)
                           : std::string("the plugin");
-    return Failure{PluginError{"policy: " + who + " already runs " +
-                                   std::to_string(*quota_.concurrent_calls) +
-                                   " calls (concurrent_calls); call refused",
-                               -1}};
+    std::string message = "policy: " + who + " already runs " +
+                          std::to_string(*quota_.concurrent_calls) +
+                          " calls (concurrent_calls); call refused";
+    account_->record({GateEvent::Kind::ConcurrencyRefused, account_->plugin_id(), "", "", message});
+    return Failure{PluginError{std::move(message), -1}};
   }
   struct LeaveCall {
     PluginAccount& account;
@@ -253,7 +253,9 @@ Result<void, PluginError> Plugin::check_imports() const {
     for (const Import& import : module.imports) {
       auto target = resolve_import(module, import, context);
       if (!target) {
-        if (target.error().denied) account_->denied_at_link.fetch_add(1, std::memory_order_relaxed);
+        if (target.error().denied)
+          account_->record({GateEvent::Kind::DeniedAtLink, account_->plugin_id(),
+                            import.module + " " + import.name, "", target.error().message});
         return Failure{PluginError{std::move(target.error().message), -1}};
       }
       if (target->row) continue;
@@ -485,9 +487,10 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
     if (e.kind == ExecError::Kind::Exit && e.exit_code == 0) {
       // proc_exit(0) is success.
     } else {
-      if (cpu_quota_hit_.load(std::memory_order_relaxed) || kernel_->egress_refused)
-        account_->quota_refusals.fetch_add(1, std::memory_order_relaxed);
       PluginError error = error_from(e);
+      if (cpu_quota_hit_.load(std::memory_order_relaxed) || kernel_->egress_refused)
+        account_->record(
+            {GateEvent::Kind::QuotaRefused, account_->plugin_id(), "", "", error.message});
       // The reference gives rc 134 only to a trap without an error set (a PDK's abort handler
       // sets one, then traps); the message stays the trap's.
       if (error.rc == 134 && kernel_->error_message()) error.rc = -1;
@@ -499,11 +502,11 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
   if (rc != 0)
     return Failure{PluginError{"Returned non-zero exit code: " + std::to_string(rc), rc}};
   if (quota_.max_output_bytes && k.output_length > *quota_.max_output_bytes) {
-    account_->quota_refusals.fetch_add(1, std::memory_order_relaxed);
-    return Failure{PluginError{"policy: output of " + std::to_string(k.output_length) +
-                                   " bytes is over max_output_bytes (" +
-                                   std::to_string(*quota_.max_output_bytes) + ")",
-                               -1}};
+    std::string message = "policy: output of " + std::to_string(k.output_length) +
+                          " bytes is over max_output_bytes (" +
+                          std::to_string(*quota_.max_output_bytes) + ")";
+    account_->record({GateEvent::Kind::QuotaRefused, account_->plugin_id(), "", "", message});
+    return Failure{PluginError{std::move(message), -1}};
   }
   auto output = k.output();
   if (!output)

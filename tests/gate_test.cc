@@ -189,6 +189,28 @@ TEST_F(Gate, UnderDenyAtCallOnlyTheCallThatUsesTheImportFails) {
   EXPECT_EQ(plugin->plugin().account().counters().denied_at_call, 1u);
 }
 
+TEST_F(Gate, EveryRefusalReachesTheAccountsEventSink) {
+  write("plugins/report-gen.yaml", "plugin_id: report-gen\ntier: tier_3\n");
+  Policy p = load(policy(std::string(kTier3) + "    deny: at_call\n" +
+                         "    resource_limits: {host_calls_per_second: {log_emit: 10}}\n"));
+  auto account = extism::PluginAccount::of("report-gen");
+  std::vector<extism::GateEvent> events;
+  account->set_event_sink([&](const extism::GateEvent& e) { events.push_back(e); });
+  auto plugin = create(p, by_id("report-gen"), "gate_plugin");
+  ASSERT_NE(plugin, nullptr);
+  err(*plugin, "fetch", "{}");
+  err(*plugin, "chatter");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, extism::GateEvent::Kind::DeniedAtCall);
+  EXPECT_EQ(events[0].plugin_id, "report-gen");
+  EXPECT_EQ(events[0].function, "extism:host/env http_request");
+  EXPECT_EQ(events[0].capability, "network_outbound_allowlist");
+  EXPECT_EQ(events[1].kind, extism::GateEvent::Kind::RateLimited);
+  EXPECT_EQ(events[1].function, "extism:host/env log_info");
+  EXPECT_EQ(events[1].message.rfind("policy: extism:host/env log_info is over its quota", 0), 0u);
+  account->set_event_sink(nullptr);
+}
+
 TEST_F(Gate, AWasiPluginUnderATierWithoutWasiIsRefusedNamingTheFirstWasiImport) {
   Policy p = load(policy(kTier3));
   GateError e;
