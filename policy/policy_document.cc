@@ -11,6 +11,7 @@
 #endif
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include <fstream>
 #include <functional>
 #include <set>
+#include <sstream>
 
 #include "decoder/untrusted_text.h"
 #include "hostabi/capability.h"
@@ -38,7 +40,6 @@ namespace fs = std::filesystem;
 constexpr size_t kMaxNodes = 100000;  // nodes visited per document, aliases counted each use
 constexpr size_t kMaxErrors = 100;    // per document
 constexpr int kMaxFlowDepth = 64;     // [ and { nesting; yaml-cpp's own guard is the backstop
-
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -91,8 +92,8 @@ std::optional<std::pair<int, int>> too_deep(std::string_view text) {
       if (quote == '"' && c == '\\') ++i, ++column;
     } else if (c == '#' && (previous == ' ' || previous == '\n' || previous == '\t')) {
       while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
-    } else if ((c == '"' || c == '\'') && std::string_view(" \t\n[{,:").find(previous) !=
-                                              std::string_view::npos) {
+    } else if ((c == '"' || c == '\'') &&
+               std::string_view(" \t\n[{,:").find(previous) != std::string_view::npos) {
       quote = c;
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxFlowDepth) return std::pair{line, column};
@@ -190,8 +191,8 @@ class Reader {
       }
       seen.emplace(name, at(key));
       if (!known.empty() && std::find(known.begin(), known.end(), name) == known.end()) {
-        error(at(key), "unknown key " + q(name) + " in " + std::string(what) +
-                           suggestion(name, known));
+        error(at(key),
+              "unknown key " + q(name) + " in " + std::string(what) + suggestion(name, known));
         continue;
       }
       fn(name, key, value, value.IsNull() ? at(key) : at(value));
@@ -230,8 +231,10 @@ class Reader {
     std::vector<std::string> out;
     bool ok = node.IsSequence();
     each_item(node, key, where, [&](const YAML::Node& item, const SourceLocation& at, size_t) {
-      if (auto s = string(item, key + " entry", at)) out.push_back(std::move(*s));
-      else ok = false;
+      if (auto s = string(item, key + " entry", at))
+        out.push_back(std::move(*s));
+      else
+        ok = false;
     });
     if (!ok) return std::nullopt;
     return out;
@@ -268,11 +271,9 @@ class Reader {
     return std::nullopt;
   }
 
-  std::optional<std::vector<std::string>> capability_list(const YAML::Node& node,
-                                                          const std::string& key,
-                                                          const SourceLocation& where,
-                                                          std::map<std::string, SourceLocation,
-                                                                   std::less<>>& locations) {
+  std::optional<std::vector<std::string>> capability_list(
+      const YAML::Node& node, const std::string& key, const SourceLocation& where,
+      std::map<std::string, SourceLocation, std::less<>>& locations) {
     std::vector<std::string> out;
     bool ok = node.IsSequence();
     each_item(node, key, where, [&](const YAML::Node& item, const SourceLocation& at, size_t i) {
@@ -356,77 +357,96 @@ bool valid_host_dir(std::string_view dir) {
 
 void read_limits(Reader& r, const YAML::Node& node, const std::string& what,
                  const SourceLocation& fallback, ResourceLimits& out) {
-  static const std::vector<std::string_view> kKeys = {
-      "memory",        "cpu_seconds_per_call",   "concurrent_calls",      "fuel_per_call",
-      "timeout_ms",    "max_output_bytes",       "max_log_bytes_per_call", "host_calls_per_second",
-      "http_egress_bytes_per_call", "allowed_hosts", "allowed_paths"};
-  r.each_key(node, what, fallback, kKeys, [&](const std::string& key, const YAML::Node&,
-                                              const YAML::Node& v, const SourceLocation& at) {
-    out.where[key] = at;
-    if (key == "memory") out.memory_bytes = r.size(v, key, at);
-    if (key == "max_output_bytes") out.max_output_bytes = r.size(v, key, at);
-    if (key == "max_log_bytes_per_call") out.max_log_bytes_per_call = r.size(v, key, at);
-    if (key == "http_egress_bytes_per_call") out.http_egress_bytes_per_call = r.size(v, key, at);
-    if (key == "cpu_seconds_per_call") out.cpu_seconds_per_call = r.positive(v, key, at);
-    if (key == "concurrent_calls")
-      if (auto n = r.integer(v, key, at, 1, UINT32_MAX)) out.concurrent_calls = uint32_t(*n);
-    if (key == "fuel_per_call") out.fuel_per_call = r.integer(v, key, at, 1, UINT64_MAX);
-    if (key == "timeout_ms") out.timeout_ms = r.integer(v, key, at, 1, UINT64_MAX);
-    if (key == "host_calls_per_second") {
-      r.each_key(v, key, at, {}, [&](const std::string& cap, const YAML::Node& k,
-                                     const YAML::Node& rate, const SourceLocation& rate_at) {
-        auto c = r.capability(k, key, r.at(k));
-        auto n = r.positive(rate, key + "[" + cap + "]", rate_at);
-        if (c && n) out.host_calls_per_second[cap] = *n, out.where[key + "[" + cap + "]"] = r.at(k);
-      });
-    }
-    if (key == "allowed_hosts") {
-      std::vector<std::string> hosts;
-      r.each_item(v, key, at, [&](const YAML::Node& item, const SourceLocation& item_at, size_t) {
-        auto h = r.string(item, "allowed_hosts entry", item_at);
-        if (!h) return;
-        if (!valid_host_pattern(*h))
-          return r.error(item_at, "allowed_hosts: " + q(*h) +
-                                      " is not a host pattern (a host name; * and ? as globs)");
-        out.where["allowed_hosts[" + std::to_string(hosts.size()) + "]"] = item_at;
-        hosts.push_back(*h);
-      });
-      if (v.IsSequence()) out.allowed_hosts = std::move(hosts);
-    }
-    if (key == "allowed_paths") {
-      std::map<std::string, std::string> paths;
-      r.each_key(v, key, at, {}, [&](const std::string& dir, const YAML::Node& k,
-                                     const YAML::Node& guest, const SourceLocation& guest_at) {
-        if (!valid_host_dir(dir))
-          return r.error(r.at(k), "allowed_paths: " + q(dir) +
-                                      " is not a host directory (empty, or with a .. component)");
-        if (auto g = r.string(guest, "allowed_paths[" + dir + "]", guest_at)) {
-          paths[dir] = *g;
-          out.where["allowed_paths[" + dir + "]"] = r.at(k);
+  static const std::vector<std::string_view> kKeys = {"memory",
+                                                      "cpu_seconds_per_call",
+                                                      "concurrent_calls",
+                                                      "fuel_per_call",
+                                                      "timeout_ms",
+                                                      "max_output_bytes",
+                                                      "max_log_bytes_per_call",
+                                                      "host_calls_per_second",
+                                                      "http_egress_bytes_per_call",
+                                                      "allowed_hosts",
+                                                      "allowed_paths"};
+  r.each_key(
+      node, what, fallback, kKeys,
+      [&](const std::string& key, const YAML::Node&, const YAML::Node& v,
+          const SourceLocation& at) {
+        out.where[key] = at;
+        if (key == "memory") out.memory_bytes = r.size(v, key, at);
+        if (key == "max_output_bytes") out.max_output_bytes = r.size(v, key, at);
+        if (key == "max_log_bytes_per_call") out.max_log_bytes_per_call = r.size(v, key, at);
+        if (key == "http_egress_bytes_per_call")
+          out.http_egress_bytes_per_call = r.size(v, key, at);
+        if (key == "cpu_seconds_per_call") out.cpu_seconds_per_call = r.positive(v, key, at);
+        if (key == "concurrent_calls")
+          if (auto n = r.integer(v, key, at, 1, UINT32_MAX)) out.concurrent_calls = uint32_t(*n);
+        if (key == "fuel_per_call") out.fuel_per_call = r.integer(v, key, at, 1, UINT64_MAX);
+        if (key == "timeout_ms") out.timeout_ms = r.integer(v, key, at, 1, UINT64_MAX);
+        if (key == "host_calls_per_second") {
+          r.each_key(v, key, at, {},
+                     [&](const std::string& cap, const YAML::Node& k, const YAML::Node& rate,
+                         const SourceLocation& rate_at) {
+                       auto c = r.capability(k, key, r.at(k));
+                       auto n = r.positive(rate, key + "[" + cap + "]", rate_at);
+                       if (c && n)
+                         out.host_calls_per_second[cap] = *n,
+                         out.where[key + "[" + cap + "]"] = r.at(k);
+                     });
+        }
+        if (key == "allowed_hosts") {
+          std::vector<std::string> hosts;
+          r.each_item(
+              v, key, at, [&](const YAML::Node& item, const SourceLocation& item_at, size_t) {
+                auto h = r.string(item, "allowed_hosts entry", item_at);
+                if (!h) return;
+                if (!valid_host_pattern(*h))
+                  return r.error(item_at,
+                                 "allowed_hosts: " + q(*h) +
+                                     " is not a host pattern (a host name; * and ? as globs)");
+                out.where["allowed_hosts[" + std::to_string(hosts.size()) + "]"] = item_at;
+                hosts.push_back(*h);
+              });
+          if (v.IsSequence()) out.allowed_hosts = std::move(hosts);
+        }
+        if (key == "allowed_paths") {
+          std::map<std::string, std::string> paths;
+          r.each_key(v, key, at, {},
+                     [&](const std::string& dir, const YAML::Node& k, const YAML::Node& guest,
+                         const SourceLocation& guest_at) {
+                       if (!valid_host_dir(dir))
+                         return r.error(
+                             r.at(k),
+                             "allowed_paths: " + q(dir) +
+                                 " is not a host directory (empty, or with a .. component)");
+                       if (auto g = r.string(guest, "allowed_paths[" + dir + "]", guest_at)) {
+                         paths[dir] = *g;
+                         out.where["allowed_paths[" + dir + "]"] = r.at(k);
+                       }
+                     });
+          if (v.IsMap()) out.allowed_paths = std::move(paths);
         }
       });
-      if (v.IsMap()) out.allowed_paths = std::move(paths);
-    }
-  });
 }
 
 void read_supply_chain(Reader& r, const YAML::Node& node, const SourceLocation& fallback,
                        SupplyChain& out) {
   static const std::vector<std::string_view> kRequirement = {"required", "optional"};
   SourceLocation signature_at = fallback;
-  r.each_key(node, "supply_chain", fallback, {"signature", "keys", "static_analysis"},
-             [&](const std::string& key, const YAML::Node&, const YAML::Node& v,
-                 const SourceLocation& at) {
-               if (key == "keys") {
-                 for (const std::string& k : r.strings(v, key, at).value_or(std::vector<std::string>{}))
-                   out.key_files.push_back(resolve(r.file(), k));
-                 return;
-               }
-               auto value = r.one_of(v, key, at, kRequirement);
-               Requirement req = value == "required" ? Requirement::Required : Requirement::Optional;
-               if (key == "signature") out.signature = req, signature_at = at;
-               if (key == "static_analysis") out.static_analysis = req;
-             });
+  r.each_key(
+      node, "supply_chain", fallback, {"signature", "keys", "static_analysis"},
+      [&](const std::string& key, const YAML::Node&, const YAML::Node& v,
+          const SourceLocation& at) {
+        if (key == "keys") {
+          for (const std::string& k : r.strings(v, key, at).value_or(std::vector<std::string>{}))
+            out.key_files.push_back(resolve(r.file(), k));
+          return;
+        }
+        auto value = r.one_of(v, key, at, kRequirement);
+        Requirement req = value == "required" ? Requirement::Required : Requirement::Optional;
+        if (key == "signature") out.signature = req, signature_at = at;
+        if (key == "static_analysis") out.static_analysis = req;
+      });
   if (out.signature == Requirement::Required && out.key_files.empty())
     r.error(signature_at, "supply_chain: signature: required needs at least one file in keys");
 }
@@ -437,34 +457,33 @@ void read_tier(Reader& r, const std::string& name, const YAML::Node& node,
   tier.where = where;
   bool has_capabilities = false;
   const std::string what = "tier " + q(name);
-  r.each_key(node, what, where,
-             {"sources", "capabilities", "resource_limits", "supply_chain", "deny"},
-             [&](const std::string& key, const YAML::Node&, const YAML::Node& v,
-                 const SourceLocation& at) {
-               tier.locations[key] = at;
-               if (key == "sources") {
-                 r.each_item(v, key, at, [&](const YAML::Node& item, const SourceLocation& item_at,
-                                             size_t) {
-                   auto s = r.string(item, "sources entry", item_at);
-                   if (!s) return;
-                   if (std::find(tier.sources.begin(), tier.sources.end(), *s) != tier.sources.end())
-                     return r.error(item_at, "sources: " + q(*s) + " is listed twice");
-                   tier.locations["sources[" + std::to_string(tier.sources.size()) + "]"] = item_at;
-                   tier.sources.push_back(*s);
-                 });
-               }
-               if (key == "capabilities") {
-                 has_capabilities = true;
-                 tier.capabilities =
-                     r.capability_list(v, key, at, tier.locations).value_or(tier.capabilities);
-               }
-               if (key == "resource_limits") read_limits(r, v, "resource_limits", at, tier.limits);
-               if (key == "supply_chain") read_supply_chain(r, v, at, tier.supply_chain);
-               if (key == "deny")
-                 tier.deny = r.one_of(v, key, at, {"at_link", "at_call"}) == "at_call"
-                                 ? DenyMode::AtCall
-                                 : DenyMode::AtLink;
-             });
+  r.each_key(
+      node, what, where, {"sources", "capabilities", "resource_limits", "supply_chain", "deny"},
+      [&](const std::string& key, const YAML::Node&, const YAML::Node& v,
+          const SourceLocation& at) {
+        tier.locations[key] = at;
+        if (key == "sources") {
+          r.each_item(
+              v, key, at, [&](const YAML::Node& item, const SourceLocation& item_at, size_t) {
+                auto s = r.string(item, "sources entry", item_at);
+                if (!s) return;
+                if (std::find(tier.sources.begin(), tier.sources.end(), *s) != tier.sources.end())
+                  return r.error(item_at, "sources: " + q(*s) + " is listed twice");
+                tier.locations["sources[" + std::to_string(tier.sources.size()) + "]"] = item_at;
+                tier.sources.push_back(*s);
+              });
+        }
+        if (key == "capabilities") {
+          has_capabilities = true;
+          tier.capabilities =
+              r.capability_list(v, key, at, tier.locations).value_or(tier.capabilities);
+        }
+        if (key == "resource_limits") read_limits(r, v, "resource_limits", at, tier.limits);
+        if (key == "supply_chain") read_supply_chain(r, v, at, tier.supply_chain);
+        if (key == "deny")
+          tier.deny = r.one_of(v, key, at, {"at_link", "at_call"}) == "at_call" ? DenyMode::AtCall
+                                                                                : DenyMode::AtLink;
+      });
   if (!has_capabilities && node.IsMap())
     r.error(where, what + " has no capabilities (write [memory_only] for the memory ABI alone)");
   for (const auto& [cap, rate] : tier.limits.host_calls_per_second) {
@@ -501,11 +520,28 @@ Errors check_policy(const TierPolicy& policy) {
 }
 
 // Loads the YAML tree of one document, or reports why not.
-std::optional<YAML::Node> load_yaml(std::string_view yaml, const std::string& file, Errors& errors) {
+// Sees a document's events and keeps nothing: for counting documents.
+struct DocumentCounter : YAML::EventHandler {
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+std::optional<YAML::Node> load_yaml(std::string_view yaml, const std::string& file,
+                                    Errors& errors) {
   if (yaml.size() > kMaxDocumentBytes) {
-    errors.push_back({{file, 0, 0}, "document is " + std::to_string(yaml.size()) +
-                                        " bytes, over the limit of " +
-                                        format_size(kMaxDocumentBytes)});
+    errors.push_back({{file, 0, 0},
+                      "document is " + std::to_string(yaml.size()) + " bytes, over the limit of " +
+                          format_size(kMaxDocumentBytes)});
     return std::nullopt;
   }
   if (auto deep = too_deep(yaml)) {
@@ -514,17 +550,25 @@ std::optional<YAML::Node> load_yaml(std::string_view yaml, const std::string& fi
     return std::nullopt;
   }
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
-    if (documents.size() > 1) {
-      errors.push_back({{file, 0, 0}, "a file holds one YAML document, this one holds " +
-                                          std::to_string(documents.size())});
+    // Documents are counted, at most two, with a parser of our own: yaml-cpp 0.7's LoadAll can
+    // loop forever on malformed input, making documents without consuming any (found by
+    // fuzz/policy_fuzzer; tests/policy_document_test.cc has the input).
+    const std::string text(yaml);
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    DocumentCounter counter;
+    int documents = 0;
+    while (documents < 2 && parser.HandleNextDocument(counter)) ++documents;
+    if (documents > 1) {
+      errors.push_back({{file, 0, 0}, "a file holds one YAML document, this one holds more"});
       return std::nullopt;
     }
-    if (documents.empty() || documents[0].IsNull()) {
+    YAML::Node document = documents == 0 ? YAML::Node() : YAML::Load(text);
+    if (documents == 0 || document.IsNull()) {
       errors.push_back({{file, 0, 0}, "the document is empty"});
       return std::nullopt;
     }
-    return documents[0];
+    return document;
   } catch (const YAML::DeepRecursion& e) {
     errors.push_back({{file, e.mark.line + 1, e.mark.column + 1}, "YAML nested too deeply"});
   } catch (const YAML::Exception& e) {
@@ -545,10 +589,10 @@ std::optional<std::string> read_file(const std::string& path, Errors& errors) {
   }
   uintmax_t size = fs::file_size(path, ec);
   if (ec || size > kMaxDocumentBytes) {
-    errors.push_back({{path, 0, 0}, ec ? "cannot read: " + ec.message()
-                                       : "document is " + std::to_string(size) +
-                                             " bytes, over the limit of " +
-                                             format_size(kMaxDocumentBytes)});
+    errors.push_back({{path, 0, 0},
+                      ec ? "cannot read: " + ec.message()
+                         : "document is " + std::to_string(size) + " bytes, over the limit of " +
+                               format_size(kMaxDocumentBytes)});
     return std::nullopt;
   }
   std::ifstream in(path, std::ios::binary);
@@ -601,21 +645,23 @@ Result<TierPolicy, Errors> parse_tier_policy(std::string_view yaml, const std::s
                policy.locations[key] = at;
                if (key == "default_tier") policy.default_tier = r.string(v, key, at);
                if (key == "plugins") {
-                 r.each_item(v, key, at, [&](const YAML::Node& item, const SourceLocation& item_at,
-                                             size_t i) {
-                   if (auto p = r.string(item, "plugins entry", item_at)) {
-                     policy.locations["plugins[" + std::to_string(i) + "]"] = item_at;
-                     policy.plugin_paths.push_back(resolve(file, *p));
-                   }
-                 });
+                 r.each_item(v, key, at,
+                             [&](const YAML::Node& item, const SourceLocation& item_at, size_t i) {
+                               if (auto p = r.string(item, "plugins entry", item_at)) {
+                                 policy.locations["plugins[" + std::to_string(i) + "]"] = item_at;
+                                 policy.plugin_paths.push_back(resolve(file, *p));
+                               }
+                             });
                }
                if (key != "tiers") return;
                has_tiers = true;
-               r.each_key(v, "tiers", at, {}, [&](const std::string& name, const YAML::Node& k,
-                                                  const YAML::Node& body, const SourceLocation&) {
-                 if (name.empty()) return r.error(r.at(k), "tiers: a tier name may not be empty");
-                 read_tier(r, name, body, r.at(k), policy.tiers.emplace_back());
-               });
+               r.each_key(v, "tiers", at, {},
+                          [&](const std::string& name, const YAML::Node& k, const YAML::Node& body,
+                              const SourceLocation&) {
+                            if (name.empty())
+                              return r.error(r.at(k), "tiers: a tier name may not be empty");
+                            read_tier(r, name, body, r.at(k), policy.tiers.emplace_back());
+                          });
                if (v.IsMap() && v.size() == 0) r.error(at, "tiers: no tier is defined");
              });
   if (!has_tiers && root->IsMap()) r.error(top, "the tier policy has no tiers");
@@ -654,45 +700,50 @@ Result<PluginDocument, Errors> parse_plugin_document(std::string_view yaml, cons
           doc.host_api_capabilities = r.capability_list(v, key, at, doc.locations);
         if (key == "quotas") read_limits(r, v, "quotas", at, doc.quotas);
         if (key == "io") {
-          r.each_key(v, "io", at, {}, [&](const std::string& fn, const YAML::Node& k,
-                                          const YAML::Node& body, const SourceLocation& body_at) {
-            if (fn.empty()) return r.error(r.at(k), "io: a function name may not be empty");
-            IoSchemas& schemas = doc.io[fn];
-            doc.locations["io[" + fn + "]"] = r.at(k);
-            r.each_key(body, "io entry " + q(fn), body_at, {"input_schema", "output_schema"},
-                       [&](const std::string& which, const YAML::Node&, const YAML::Node& p,
-                           const SourceLocation& p_at) {
-                         auto path = r.string(p, which, p_at);
-                         if (!path) return;
-                         (which == "input_schema" ? schemas.input_schema : schemas.output_schema) =
-                             resolve(file, *path);
-                       });
-          });
+          r.each_key(v, "io", at, {},
+                     [&](const std::string& fn, const YAML::Node& k, const YAML::Node& body,
+                         const SourceLocation& body_at) {
+                       if (fn.empty())
+                         return r.error(r.at(k), "io: a function name may not be empty");
+                       IoSchemas& schemas = doc.io[fn];
+                       doc.locations["io[" + fn + "]"] = r.at(k);
+                       r.each_key(body, "io entry " + q(fn), body_at,
+                                  {"input_schema", "output_schema"},
+                                  [&](const std::string& which, const YAML::Node&,
+                                      const YAML::Node& p, const SourceLocation& p_at) {
+                                    auto path = r.string(p, which, p_at);
+                                    if (!path) return;
+                                    (which == "input_schema" ? schemas.input_schema
+                                                             : schemas.output_schema) =
+                                        resolve(file, *path);
+                                  });
+                     });
         }
         if (key == "trust_decisions") {
-          r.each_item(v, key, at, [&](const YAML::Node& item, const SourceLocation& item_at,
-                                      size_t i) {
-            TrustDecision decision;
-            std::set<std::string> present;
-            r.each_key(item, "a trust decision", item_at, {"capability", "rationale", "risk"},
-                       [&](const std::string& k, const YAML::Node&, const YAML::Node& value,
-                           const SourceLocation& value_at) {
-                         present.insert(k);
-                         if (k == "capability")
-                           decision.capability = r.capability(value, k, value_at).value_or("");
-                         if (k == "rationale")
-                           decision.rationale = r.string(value, k, value_at).value_or("");
-                         if (k == "risk")
-                           decision.risk =
-                               r.one_of(value, k, value_at, {"low", "medium", "high"}).value_or("");
-                       });
-            if (!item.IsMap()) return;
-            for (const char* required : {"capability", "rationale", "risk"})
-              if (!present.count(required))
-                r.error(item_at, "a trust decision needs " + std::string(required));
-            doc.locations["trust_decisions[" + std::to_string(i) + "]"] = item_at;
-            doc.trust_decisions.push_back(std::move(decision));
-          });
+          r.each_item(
+              v, key, at, [&](const YAML::Node& item, const SourceLocation& item_at, size_t i) {
+                TrustDecision decision;
+                std::set<std::string> present;
+                r.each_key(
+                    item, "a trust decision", item_at, {"capability", "rationale", "risk"},
+                    [&](const std::string& k, const YAML::Node&, const YAML::Node& value,
+                        const SourceLocation& value_at) {
+                      present.insert(k);
+                      if (k == "capability")
+                        decision.capability = r.capability(value, k, value_at).value_or("");
+                      if (k == "rationale")
+                        decision.rationale = r.string(value, k, value_at).value_or("");
+                      if (k == "risk")
+                        decision.risk =
+                            r.one_of(value, k, value_at, {"low", "medium", "high"}).value_or("");
+                    });
+                if (!item.IsMap()) return;
+                for (const char* required : {"capability", "rationale", "risk"})
+                  if (!present.count(required))
+                    r.error(item_at, "a trust decision needs " + std::string(required));
+                doc.locations["trust_decisions[" + std::to_string(i) + "]"] = item_at;
+                doc.trust_decisions.push_back(std::move(decision));
+              });
         }
         if (key == "review") {
           Review review;
@@ -750,8 +801,10 @@ Result<std::vector<PluginDocument>, Errors> load_plugin_documents(const std::str
     auto text = read_file(file, errors);
     if (!text) continue;
     auto doc = parse_plugin_document(*text, file, options);
-    if (doc.ok()) docs.push_back(std::move(doc).value());
-    else for (PolicyError& e : doc.take_error()) errors.push_back(std::move(e));
+    if (doc.ok())
+      docs.push_back(std::move(doc).value());
+    else
+      for (PolicyError& e : doc.take_error()) errors.push_back(std::move(e));
   }
   return finish(std::move(docs), std::move(errors));
 }
@@ -767,7 +820,6 @@ DocumentKind document_kind(std::string_view yaml) {
   }
   return DocumentKind::Unknown;
 }
-
 
 Errors check_documents(const TierPolicy& policy, const std::vector<PluginDocument>& docs) {
   Errors errors = check_policy(policy);
@@ -788,7 +840,8 @@ Errors check_documents(const TierPolicy& policy, const std::vector<PluginDocumen
 Errors review_warnings(const std::vector<PluginDocument>& docs, std::string_view today) {
   Errors warnings;
   for (const PluginDocument& doc : docs) {
-    if (!doc.review || doc.review->next_review.empty() || doc.review->next_review >= today) continue;
+    if (!doc.review || doc.review->next_review.empty() || doc.review->next_review >= today)
+      continue;
     auto it = doc.locations.find("next_review");
     warnings.push_back({it != doc.locations.end() ? it->second : doc.where,
                         "warning: review of plugin " + q(doc.plugin_id) + " expired on " +

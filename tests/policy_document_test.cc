@@ -85,9 +85,10 @@ TEST(SizeUnits, RefusesOverflow) {
 }
 
 TEST(SizeUnits, RefusesFractionsAndGarbage) {
-  for (const char* bad : {"", " ", "1.5GiB", "0.5MB", ".5", "-1MB", "-1", "+1", "MB", "32 furlongs",
-                          "32mb", "32Mb", "32  MB", " 32MB", "32MB ", "32 ", "32 M B", "32TB",
-                          "32MiBs", "0x10", "1e6", "1_000"})
+  for (const char* bad :
+       {"",       " ",           "1.5GiB", "0.5MB", ".5",     "-1MB",  "-1",    "+1",
+        "MB",     "32 furlongs", "32mb",   "32Mb",  "32  MB", " 32MB", "32MB ", "32 ",
+        "32 M B", "32TB",        "32MiBs", "0x10",  "1e6",    "1_000"})
     EXPECT_EQ(parse_size(bad), std::nullopt) << bad;
 }
 
@@ -99,8 +100,8 @@ TEST(SizeUnits, FormatIsExactAndShortest) {
   EXPECT_EQ(format_size(1024000), "1000 KiB");
   EXPECT_EQ(format_size(3 * 1000000000ull), "3 GB");
   EXPECT_EQ(format_size(UINT64_MAX), "18446744073709551615 B");
-  for (uint64_t n : std::initializer_list<uint64_t>{0, 1, 999, 1000, 1024, 1048576, 123456789, 1ull << 40,
-                     UINT64_MAX})
+  for (uint64_t n : std::initializer_list<uint64_t>{0, 1, 999, 1000, 1024, 1048576, 123456789,
+                                                    1ull << 40, UINT64_MAX})
     EXPECT_EQ(parse_size(format_size(n)), n) << n;
 }
 
@@ -261,7 +262,8 @@ TEST(PolicyDocument, RefusesWrongTypes) {
                    "t.yaml:14:22: allowed_hosts: expected a list, got a string",
                    "t.yaml:15:22: allowed_paths: expected a mapping, got a list",
                    "t.yaml:16:5: deny: expected a string, got nothing"}));
-  EXPECT_EQ(tier_errors("[tiers]\n"), Texts{"t.yaml:1:1: the tier policy: expected a mapping, got a list"});
+  EXPECT_EQ(tier_errors("[tiers]\n"),
+            Texts{"t.yaml:1:1: the tier policy: expected a mapping, got a list"});
   EXPECT_EQ(tier_errors("tiers: {}\n"), Texts{"t.yaml:1:8: tiers: no tier is defined"});
   EXPECT_EQ(tier_errors("default_tier: t\n"), Texts{"t.yaml: the tier policy has no tiers"});
   EXPECT_EQ(tier_errors("tiers: {[a]: {capabilities: []}}\n"),
@@ -286,8 +288,9 @@ TEST(PolicyDocument, RefusesBadUnits) {
 }
 
 TEST(PolicyDocument, UnknownCapabilitySuggestsTheClosest) {
-  const char* doc = "plugin_id: x\ntier: t\nhost_api_capabilities: [log_emitt, teleport, "
-                    "wasi_clok, log_emit, log_emit]\n";
+  const char* doc =
+      "plugin_id: x\ntier: t\nhost_api_capabilities: [log_emitt, teleport, "
+      "wasi_clok, log_emit, log_emit]\n";
   EXPECT_EQ(plugin_errors(doc),
             (Texts{"p.yaml:3:25: host_api_capabilities entry: unknown capability \"log_emitt\" "
                    "(did you mean log_emit?)",
@@ -311,23 +314,25 @@ TEST(PolicyDocument, RefusesBadEnumsAndDates) {
             (Texts{"t.yaml:4:31: signature: \"mandatory\" is not one of required|optional",
                    "t.yaml:4:59: static_analysis: \"Required\" is not one of required|optional",
                    "t.yaml:5:11: deny: \"never\" is not one of at_link|at_call"}));
-  EXPECT_EQ(plugin_errors("plugin_id: x\ntier: t\n"
-                          "trust_decisions:\n  - {capability: log_emit, rationale: r, risk: severe}\n"
-                          "  - {capability: log_emit}\n"
-                          "  - log_emit\n"
-                          "review: {reviewed_by: a, reviewed_at: 2026-02-30, next_review: "
-                          "2026/04/29}\n"),
-            (Texts{"p.yaml:4:48: risk: \"severe\" is not one of low|medium|high",
-                   "p.yaml:5:5: a trust decision needs rationale",
-                   "p.yaml:5:5: a trust decision needs risk",
-                   "p.yaml:6:5: a trust decision: expected a mapping, got a string",
-                   "p.yaml:7:39: reviewed_at: \"2026-02-30\" is not a date YYYY-MM-DD",
-                   "p.yaml:7:64: next_review: \"2026/04/29\" is not a date YYYY-MM-DD"}));
+  EXPECT_EQ(
+      plugin_errors("plugin_id: x\ntier: t\n"
+                    "trust_decisions:\n  - {capability: log_emit, rationale: r, risk: severe}\n"
+                    "  - {capability: log_emit}\n"
+                    "  - log_emit\n"
+                    "review: {reviewed_by: a, reviewed_at: 2026-02-30, next_review: "
+                    "2026/04/29}\n"),
+      (Texts{"p.yaml:4:48: risk: \"severe\" is not one of low|medium|high",
+             "p.yaml:5:5: a trust decision needs rationale",
+             "p.yaml:5:5: a trust decision needs risk",
+             "p.yaml:6:5: a trust decision: expected a mapping, got a string",
+             "p.yaml:7:39: reviewed_at: \"2026-02-30\" is not a date YYYY-MM-DD",
+             "p.yaml:7:64: next_review: \"2026/04/29\" is not a date YYYY-MM-DD"}));
   EXPECT_EQ(plugin_errors("plugin_id: x\ntier: t\nreview: {reviewed_by: a, reviewed_at: "
                           "2028-02-29, next_review: 2027-01-01}\n"),
             Texts{"p.yaml:3:64: next_review 2027-01-01 is before reviewed_at 2028-02-29"});
-  EXPECT_EQ(plugin_errors("plugin_id: x\ntier: t\nreview: {reviewed_by: a}\n"),
-            (Texts{"p.yaml:3:9: review needs reviewed_at", "p.yaml:3:9: review needs next_review"}));
+  EXPECT_EQ(
+      plugin_errors("plugin_id: x\ntier: t\nreview: {reviewed_by: a}\n"),
+      (Texts{"p.yaml:3:9: review needs reviewed_at", "p.yaml:3:9: review needs next_review"}));
 }
 
 TEST(PolicyDocument, RefusesDuplicateKeys) {
@@ -344,12 +349,11 @@ TEST(PolicyDocument, RefusesMissingAndEmptyIdentity) {
             Texts{"p.yaml:1:12: plugin_id: may not be empty"});
   EXPECT_EQ(plugin_errors("plugin_id:\ntier: t\n"),
             Texts{"p.yaml:1:1: plugin_id: expected a string, got nothing"});
-  EXPECT_EQ(plugin_errors("source: s\n"),
-            (Texts{"p.yaml: the plugin document has no plugin_id",
-                   "p.yaml: the plugin document has no tier"}));
+  EXPECT_EQ(plugin_errors("source: s\n"), (Texts{"p.yaml: the plugin document has no plugin_id",
+                                                 "p.yaml: the plugin document has no tier"}));
   EXPECT_EQ(plugin_errors(""), Texts{"p.yaml: the document is empty"});
   EXPECT_EQ(plugin_errors("plugin_id: a\n---\nplugin_id: b\n"),
-            Texts{"p.yaml: a file holds one YAML document, this one holds 2"});
+            Texts{"p.yaml: a file holds one YAML document, this one holds more"});
 }
 
 TEST(PolicyDocument, PathsAndHostPatterns) {
@@ -389,14 +393,15 @@ TEST(PolicyDocument, PolicyConsistency) {
                         "  b: {sources: [r, s], capabilities: [log_emit]}\n"),
             (Texts{"t.yaml:1:15: default_tier: no tier is named \"tier_9\"",
                    "t.yaml:4:20: source \"s\" is listed by tier \"a\" and by tier \"b\""}));
-  EXPECT_EQ(tier_errors("tiers:\n"
-                        "  a:\n"
-                        "    capabilities: [log_emit]\n"
-                        "    resource_limits: {host_calls_per_second: {wasi_clock: 5, memory_only: 1}}\n"
-                        "    supply_chain: {signature: required}\n"),
-            (Texts{"t.yaml:5:31: supply_chain: signature: required needs at least one file in "
-                   "keys",
-                   "t.yaml:4:47: host_calls_per_second: wasi_clock is not granted by tier \"a\""}));
+  EXPECT_EQ(
+      tier_errors("tiers:\n"
+                  "  a:\n"
+                  "    capabilities: [log_emit]\n"
+                  "    resource_limits: {host_calls_per_second: {wasi_clock: 5, memory_only: 1}}\n"
+                  "    supply_chain: {signature: required}\n"),
+      (Texts{"t.yaml:5:31: supply_chain: signature: required needs at least one file in "
+             "keys",
+             "t.yaml:4:47: host_calls_per_second: wasi_clock is not granted by tier \"a\""}));
 }
 
 TEST(PolicyDocument, DuplicatePluginIds) {
@@ -461,14 +466,15 @@ TEST(TierCreep, EveryQuota) {
 }
 
 TEST(TierCreep, HostCallRates) {
-  EXPECT_EQ(creep("plugin_id: x\ntier: tier_1\nhost_api_capabilities: [log_emit]\n"
-                  "quotas: {host_calls_per_second: {log_emit: 1001, config_read: 5, wasi_clock: 1}}\n"),
-            (Texts{"p.yaml:4:50: host_calls_per_second names config_read, which plugin \"x\" does "
-                   "not ask for",
-                   "p.yaml:4:34: tier creep: plugin \"x\" asks for "
-                   "host_calls_per_second[log_emit] 1001, over tier \"tier_1\"'s limit of 1000",
-                   "p.yaml:4:66: tier creep: plugin \"x\" asks for a host_calls_per_second rate "
-                   "for wasi_clock, which tier \"tier_1\" does not grant"}));
+  EXPECT_EQ(
+      creep("plugin_id: x\ntier: tier_1\nhost_api_capabilities: [log_emit]\n"
+            "quotas: {host_calls_per_second: {log_emit: 1001, config_read: 5, wasi_clock: 1}}\n"),
+      (Texts{"p.yaml:4:50: host_calls_per_second names config_read, which plugin \"x\" does "
+             "not ask for",
+             "p.yaml:4:34: tier creep: plugin \"x\" asks for "
+             "host_calls_per_second[log_emit] 1001, over tier \"tier_1\"'s limit of 1000",
+             "p.yaml:4:66: tier creep: plugin \"x\" asks for a host_calls_per_second rate "
+             "for wasi_clock, which tier \"tier_1\" does not grant"}));
 }
 
 TEST(TierCreep, Hosts) {
@@ -602,6 +608,134 @@ TEST(Hostile, EscapesTextFromTheDocument) {
   EXPECT_EQ(creep("plugin_id: \"\\e[31mred\"\ntier: \"tier_\\n9\"\n"),
             Texts{"p.yaml:2:7: plugin \"\\x1b[31mred\" claims tier \"tier_\\n9\", which " +
                   kTierFile + " does not define"});
+}
+
+// yaml-cpp 0.7's LoadAll looped forever (and without bound in memory) on this input, found by
+// fuzz/policy_fuzzer; documents are now counted by a parser that stops at two.
+TEST(Hostile, AnInputThatMadeYamlCppLoadAllLoopForeverIsRefused) {
+  const std::string yaml =
+      "{}\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      ",\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x03"
+      "\x03"
+      "\x03"
+      "\x03"
+      "\x03"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "log_\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\xde"
+      "\xdd"
+      "\xdd"
+      "\xdd"
+      "\xdd"
+      "\xdd"
+      "\xdd"
+      "\xe5"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x22"
+      "\x0a"
+      "";
+  auto result = parse_tier_policy(yaml, "loop.yaml");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().front().text(),
+            "loop.yaml: a file holds one YAML document, this one holds more");
 }
 
 }  // namespace
