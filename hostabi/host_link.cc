@@ -81,13 +81,13 @@ struct Metered {
 // The gate of a row with checks: the host-call rate, the argument roles (pointers inside the
 // caller's memory, an embedder's handles naming live blocks). The checks live out of line.
 struct Checked {
-  const HostFunctionInfo* row;
+  const HostFunctionInfo* row = nullptr;
   HostImpl impl;
-  bool metered;
-  bool check_memory;   // some argument has a Memory role
-  bool wasi_errno;     // a failed check answers EFAULT (WASI) instead of failing the call
-  bool check_handles;  // an embedder's Handle arguments must name live blocks
-  double rate = 0;     // host_calls_per_second for the row's capability (0: none)
+  bool metered = false;
+  bool check_memory = false;   // some argument has a Memory role
+  bool wasi_errno = false;     // a failed check answers EFAULT (WASI) instead of failing the call
+  bool check_handles = false;  // an embedder's Handle arguments must name live blocks
+  double rate = 0;             // host_calls_per_second for the row's capability (0: none)
   std::shared_ptr<PluginAccount> account;
   HostCallStats* stats = nullptr;
   Kernel* kernel = nullptr;
@@ -146,7 +146,10 @@ HostImpl enosys() {
 }
 
 HostCallback gated(const HostFunctionInfo& row, const HostImpl* impl, const LinkContext& context) {
-  Checked g{&row, impl ? *impl : enosys(), context.metered};
+  Checked g;
+  g.row = &row;
+  g.impl = impl ? *impl : enosys();
+  g.metered = context.metered;
   g.check_memory = std::any_of(row.roles.begin(), row.roles.end(),
                                [](const ArgRole& role) { return role.is_memory(); });
   g.wasi_errno = row.module == kWasiModule;

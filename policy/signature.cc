@@ -546,7 +546,7 @@ Result<Verified, SignatureError> verify_dsse(std::span<const uint8_t> plugin,
     return fail(Kind::UntrustedKey,
                 "the DSSE envelope is signed by key " +
                     (unknown_ids.empty() ? std::string("(no key id)") : unknown_ids) +
-                    ", which the policy does not accept");
+                    ", which is not among the accepted keys");
   return fail(Kind::Mismatch, "no DSSE signature verifies with " + tried +
                                   ": the envelope was changed, or signed by another key");
 }

@@ -600,7 +600,7 @@ TEST_F(SignatureTest, DsseByAKeyThePolicyDoesNotAcceptIsRefused) {
   ed25519_key("a");
   const auto envelope = node_dsse("ed25519", "n");
   expect_refused(verify(bytes_of(envelope), {key("a")}), Kind::UntrustedKey,
-                 "signed by key \"" + key("n").key_id + "\", which the policy does not accept");
+                 "signed by key \"" + key("n").key_id + "\", which is not among the accepted keys");
 }
 
 TEST_F(SignatureTest, DsseUnpaddedBase64IsRefused) {
