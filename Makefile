@@ -19,7 +19,8 @@ build: deps
 # The main job: a real Extism plugin call through the CLI (examples/plugins/count_vowels.c,
 # built with clang's wasm32 target): what it asks for, three calls sharing variables, a config
 # override, then a hostile plugin stopped by each limit ("! cmd": the demo fails if one is not
-# stopped); then the same plugins under the capability gate; then the WASI examples.
+# stopped); then the same plugins under the capability gate, a signed plugin; then the WASI
+# examples.
 PLUGINS := $(BUILD)/examples/plugins
 demo: build
 	$(WARDEN) inspect $(PLUGINS)/count_vowels.wasm | sed -n '1,4p'
@@ -36,6 +37,14 @@ demo: build
 	$(WARDEN) call --policy examples/policy/tier-policy.yaml --plugin-id count-vowels $(PLUGINS)/count_vowels.wasm count_vowels --input "Hello, World!" --loop 2
 	! $(WARDEN) call --policy examples/policy/tier-policy.yaml --source customer-uploaded $(PLUGINS)/http_fetcher.wasm fetch --input https://example.com/
 	! $(WARDEN) call --policy examples/policy/tier-policy.yaml $(PLUGINS)/hostile.wasm infinite_loop
+	# Signed plugins: a fresh Ed25519 key signs a DSSE statement for count_vowels; the envelope
+	# verifies for it and is refused for another plugin.
+	mkdir -p $(BUILD)/demo && openssl genpkey -algorithm ed25519 -out $(BUILD)/demo/vendor.pem \
+	  && openssl pkey -in $(BUILD)/demo/vendor.pem -pubout -out $(BUILD)/demo/vendor.pub.pem
+	$(WARDEN) sign --key $(BUILD)/demo/vendor.pem --name count-vowels --version 1.0 \
+	  --capabilities memory_only,config_read,vars -o $(BUILD)/demo/count_vowels.dsse $(PLUGINS)/count_vowels.wasm
+	$(WARDEN) verify --key $(BUILD)/demo/vendor.pub.pem --signature $(BUILD)/demo/count_vowels.dsse $(PLUGINS)/count_vowels.wasm
+	! $(WARDEN) verify --key $(BUILD)/demo/vendor.pub.pem --signature $(BUILD)/demo/count_vowels.dsse $(PLUGINS)/http_fetcher.wasm
 	$(WARDEN) run $(BUILD)/examples/hello.wasm
 	$(WARDEN) run --stats --fuel 10000000000 $(BUILD)/bench/workloads/coremark_like.wasm
 
