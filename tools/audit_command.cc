@@ -8,6 +8,7 @@
 #include "hostabi/manifest.h"
 #include "policy/gate.h"
 #include "tools/cli.h"
+#include "tools/gate_args.h"
 #include "validator/load_module.h"
 
 namespace warden::cli {
@@ -38,45 +39,26 @@ printed) or cannot be read, 2 for usage errors.
 }  // namespace
 
 int audit_command(const std::vector<std::string>& args) {
-  std::string policy_file, signature_file;
-  policy::PluginIdentity identity;
-  int identities = 0;
+  GateArgs gate;
   bool json = false;
   std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
-    std::string v;
     if (a == "-h" || a == "--help") {
       fmt::print("{}", kHelp);
       return kExitOk;
     } else if (a == "--json") {
       json = true;
-    } else if (a == "--policy") {
-      if (!value(policy_file)) return usage_error("audit", "--policy needs a FILE");
-    } else if (a == "--plugin-id" || a == "--tier" || a == "--source") {
-      if (!value(v)) return usage_error("audit", a + " needs a name");
-      (a == "--plugin-id" ? identity.plugin_id
-       : a == "--tier"    ? identity.tier
-                          : identity.source) = v;
-      ++identities;
-    } else if (a == "--signature") {
-      if (!value(signature_file)) return usage_error("audit", "--signature needs a FILE");
+    } else if (std::string error; gate.take(args, i, error)) {
+      if (!error.empty()) return usage_error("audit", error);
     } else if (a.size() > 1 && a[0] == '-') {
-      return usage_error("audit", "unknown option '" + a + "'");
+      return usage_error("audit", "unknown option '" + escape_untrusted(a) + "'");
     } else {
       positional.push_back(a);
     }
   }
   if (positional.size() != 1) return usage_error("audit", "expected one PLUGIN");
-  if (identities > 1)
-    return usage_error("audit", "give at most one of --plugin-id, --tier and --source");
-  if ((identities > 0 || !signature_file.empty()) && policy_file.empty())
-    return usage_error("audit", "--plugin-id, --tier, --source and --signature need --policy");
+  if (auto problem = gate.problem()) return usage_error("audit", *problem);
   const std::string& file = positional[0];
   std::vector<uint8_t> bytes;
   if (std::string reason; !read_file(file, bytes, reason)) {
@@ -91,8 +73,8 @@ int audit_command(const std::vector<std::string>& args) {
 
   std::optional<policy::Policy> loaded;
   std::optional<policy::Admission> admission;
-  if (!policy_file.empty()) {
-    auto p = policy::Policy::load(policy_file);
+  if (!gate.policy_file.empty()) {
+    auto p = policy::Policy::load(gate.policy_file);
     if (!p) {
       for (const policy::PolicyError& e : p.error()) fmt::print(stderr, "{}\n", e.text());
       fmt::print(stderr, "error: the policy is not valid; see `warden policy check`\n");
@@ -100,7 +82,7 @@ int audit_command(const std::vector<std::string>& args) {
     }
     loaded = std::move(*p);
     for (const policy::PolicyError& w : loaded->warnings()) fmt::print(stderr, "{}\n", w.text());
-    auto a = loaded->admit(identity);
+    auto a = loaded->admit(gate.identity);
     if (!a) {
       fmt::print(stderr, "error: {}\n", a.error().message);
       return kExitFailure;
@@ -121,10 +103,11 @@ int audit_command(const std::vector<std::string>& args) {
   // The supply chain: a signature the tier requires, or one given.
   std::string signature_line;
   if (admission) {
-    if (!signature_file.empty()) {
+    if (!gate.signature_file.empty()) {
       std::vector<uint8_t> signature;
-      if (std::string reason; !read_file(signature_file, signature, reason)) {
-        report.problems.push_back("signature " + escape_untrusted(signature_file) +
+      if (std::string reason;
+          !read_file(gate.signature_file, signature, reason, policy::kMaxSignatureBytes)) {
+        report.problems.push_back("signature " + escape_untrusted(gate.signature_file) +
                                   ": cannot read: " + reason);
       } else if (admission->keys.empty()) {
         report.problems.push_back("signature: tier " + quote_untrusted(admission->tier) +
@@ -160,7 +143,7 @@ int audit_command(const std::vector<std::string>& args) {
   } else {
     fmt::print("plugin: {} (sha256 {})\n", escape_untrusted(file), extism::sha256_hex(bytes));
     if (admission) {
-      fmt::print("policy: {}, tier {}{}, deny: {}\n", escape_untrusted(policy_file),
+      fmt::print("policy: {}, tier {}{}, deny: {}\n", escape_untrusted(gate.policy_file),
                  escape_untrusted(admission->tier),
                  admission->plugin_id.empty() ? std::string()
                                               : ", plugin " + quote_untrusted(admission->plugin_id),

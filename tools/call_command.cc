@@ -12,6 +12,7 @@
 #include "policy/gate.h"
 #include "decoder/untrusted_text.h"
 #include "tools/cli.h"
+#include "tools/gate_args.h"
 
 namespace warden::cli {
 namespace {
@@ -98,9 +99,7 @@ int call_command(const std::vector<std::string>& args) {
   std::map<std::string, std::string> config;
   std::vector<std::pair<std::string, std::string>> links;
   std::vector<std::string> positional;
-  std::string policy_file, signature_file;
-  policy::PluginIdentity identity;
-  int identities = 0;
+  GateArgs gate;
 
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -194,27 +193,16 @@ int call_command(const std::vector<std::string>& args) {
       std::optional<uint64_t> n;
       if (!number(n)) return usage_error("call", "--fuel needs a number");
       options.quota.fuel_per_call = *n;
-    } else if (a == "--policy") {
-      if (!value(policy_file)) return usage_error("call", "--policy needs a FILE");
-    } else if (a == "--plugin-id" || a == "--tier" || a == "--source") {
-      if (!value(v)) return usage_error("call", a + " needs a name");
-      (a == "--plugin-id" ? identity.plugin_id
-       : a == "--tier"    ? identity.tier
-                          : identity.source) = v;
-      ++identities;
-    } else if (a == "--signature") {
-      if (!value(signature_file)) return usage_error("call", "--signature needs a FILE");
+    } else if (std::string error; gate.take(args, i, error)) {
+      if (!error.empty()) return usage_error("call", error);
     } else if (a.size() > 1 && a[0] == '-') {
-      return usage_error("call", "unknown option '" + a + "'");
+      return usage_error("call", "unknown option '" + escape_untrusted(a) + "'");
     } else {
       positional.push_back(a);
     }
   }
   if (positional.size() != 2) return usage_error("call", "expected WASM|MANIFEST and FUNCTION");
-  if (identities > 1)
-    return usage_error("call", "give at most one of --plugin-id, --tier and --source");
-  if ((identities > 0 || !signature_file.empty()) && policy_file.empty())
-    return usage_error("call", "--plugin-id, --tier, --source and --signature need --policy");
+  if (auto problem = gate.problem()) return usage_error("call", *problem);
   const std::string& file = positional[0];
   const std::string& function = positional[1];
 
@@ -263,24 +251,25 @@ int call_command(const std::vector<std::string>& args) {
   // Without --policy, the plugin as `extism call` runs it; with it, under the gate.
   std::unique_ptr<Plugin> plain;
   std::unique_ptr<policy::GatedPlugin> gated;
-  if (policy_file.empty()) {
+  if (gate.policy_file.empty()) {
     auto plugin = Plugin::create(manifest, std::move(options));
     if (!plugin) return fail(plugin.error().message);
     plain = std::move(*plugin);
   } else {
-    auto loaded = policy::Policy::load(policy_file);
+    auto loaded = policy::Policy::load(gate.policy_file);
     if (!loaded) {
       for (const policy::PolicyError& e : loaded.error()) fmt::print(stderr, "{}\n", e.text());
       return fail("the policy is not valid; see `warden policy check`");
     }
     for (const policy::PolicyError& w : loaded->warnings()) fmt::print(stderr, "{}\n", w.text());
-    auto admission = loaded->admit(identity);
+    auto admission = loaded->admit(gate.identity);
     if (!admission) return fail(admission.error().message);
     std::optional<std::vector<uint8_t>> signature;
-    if (!signature_file.empty()) {
+    if (!gate.signature_file.empty()) {
       signature.emplace();
-      if (std::string reason; !read_file(signature_file, *signature, reason))
-        return fail(escape_untrusted(signature_file) + ": cannot read: " + reason);
+      if (std::string reason;
+          !read_file(gate.signature_file, *signature, reason, policy::kMaxSignatureBytes))
+        return fail(escape_untrusted(gate.signature_file) + ": cannot read: " + reason);
     }
     auto plugin =
         policy::GatedPlugin::create(*admission, manifest, std::move(signature), std::move(options));

@@ -33,6 +33,33 @@ bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& 
   return true;
 }
 
+// Reads at most limit + 1 bytes: a longer file is refused without reading the rest.
+bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& reason,
+               size_t limit) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    reason = "Is a directory";
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    reason = std::strerror(errno);
+    return false;
+  }
+  out.resize(limit + 1);
+  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
+  if (in.bad()) {
+    reason = std::strerror(errno);
+    return false;
+  }
+  out.resize(static_cast<size_t>(in.gcount()));
+  if (out.size() > limit) {
+    reason = "the file is over " + std::to_string(limit) + " bytes";
+    return false;
+  }
+  return true;
+}
+
 bool read_file(const std::string& path, std::vector<uint8_t>& out) {
   std::string reason;
   if (read_file(path, out, reason)) return true;

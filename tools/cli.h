@@ -18,6 +18,10 @@ inline constexpr int kExitUsage = 2;    // bad command line
 bool read_file(const std::string& path, std::vector<uint8_t>& out);
 // The same without printing: on failure, `reason` says why (strerror's text).
 bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& reason);
+// The same for a file that must be at most `limit` bytes (a signature, a key): a longer one is
+// refused ("the file is over LIMIT bytes") without being read further.
+bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& reason,
+               size_t limit);
 
 // "FILE:0xOFFSET: error: MESSAGE"
 std::string format_load_error(const std::string& path, const LoadError& error);

@@ -68,31 +68,13 @@ exit status: 0 verified, 1 not verified (the reason is printed) or unreadable in
 usage errors.
 )help";
 
-// Reads at most `limit` bytes; a longer file is refused before more is read.
-bool read_bounded(const std::string& path, size_t limit, std::vector<uint8_t>& out,
-                  std::string& reason) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    reason = "Is a directory";
-    return false;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    reason = std::strerror(errno);
-    return false;
-  }
-  out.resize(limit + 1);
-  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-  if (in.bad()) {
-    reason = std::strerror(errno);
-    return false;
-  }
-  out.resize(static_cast<size_t>(in.gcount()));
-  if (out.size() > limit) {
-    reason = "the file is over " + std::to_string(limit) + " bytes";
-    return false;
-  }
-  return true;
+// --format NAME (empty: not given) into `format`; a usage message when NAME is unknown.
+std::optional<std::string> format_option(const std::string& name,
+                                         std::optional<policy::SignatureFormat>& format) {
+  if (name.empty()) return std::nullopt;
+  format = policy::parse_signature_format(name);
+  if (format) return std::nullopt;
+  return "unknown format '" + escape_untrusted(name) + "' (ed25519, cosign or dsse)";
 }
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -179,12 +161,7 @@ int sign_command(const std::vector<std::string>& args) {
   if (positional.size() != 1) return usage_error("sign", "expected one PLUGIN");
   if (key_file.empty()) return usage_error("sign", "--key PRIVATE.pem is required");
   std::optional<policy::SignatureFormat> format;
-  if (!format_name.empty()) {
-    format = policy::parse_signature_format(format_name);
-    if (!format)
-      return usage_error("sign", "unknown format '" + escape_untrusted(format_name) +
-                                     "' (ed25519, cosign or dsse)");
-  }
+  if (auto problem = format_option(format_name, format)) return usage_error("sign", *problem);
   const bool statement_given = have_name || have_version || have_capabilities;
   if (statement_given && format && *format != policy::SignatureFormat::Dsse)
     return usage_error("sign", "--name, --version and --capabilities belong to --format dsse");
@@ -195,7 +172,7 @@ int sign_command(const std::vector<std::string>& args) {
   }
 
   std::vector<uint8_t> key_pem;
-  if (std::string reason; !read_bounded(key_file, policy::kMaxPemBytes, key_pem, reason)) {
+  if (std::string reason; !read_file(key_file, key_pem, reason, policy::kMaxPemBytes)) {
     fmt::print(stderr, "error: {}: cannot read: {}\n", escape_untrusted(key_file), reason);
     return kExitFailure;
   }
@@ -277,12 +254,7 @@ int verify_command(const std::vector<std::string>& args) {
   if (key_files.empty()) return usage_error("verify", "--key PUBLIC.pem is required");
   if (signature_file.empty()) return usage_error("verify", "--signature SIG is required");
   std::optional<policy::SignatureFormat> format;
-  if (!format_name.empty()) {
-    format = policy::parse_signature_format(format_name);
-    if (!format)
-      return usage_error("verify", "unknown format '" + escape_untrusted(format_name) +
-                                       "' (ed25519, cosign or dsse)");
-  }
+  if (auto problem = format_option(format_name, format)) return usage_error("verify", *problem);
 
   std::vector<policy::PublicKey> keys;
   for (const std::string& file : key_files) {
@@ -295,7 +267,7 @@ int verify_command(const std::vector<std::string>& args) {
   }
   std::vector<uint8_t> signature, plugin;
   if (std::string reason;
-      !read_bounded(signature_file, policy::kMaxSignatureBytes, signature, reason)) {
+      !read_file(signature_file, signature, reason, policy::kMaxSignatureBytes)) {
     fmt::print(stderr, "error: {}: cannot read: {}\n", escape_untrusted(signature_file), reason);
     return kExitFailure;
   }
