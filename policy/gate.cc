@@ -206,6 +206,38 @@ Result<extism::Manifest, GateError> narrow_manifest(const extism::Manifest& mani
   return out;
 }
 
+Result<std::optional<Verified>, GateError> check_signature(
+    const Admission& admission, std::span<const uint8_t> plugin,
+    const std::optional<std::vector<uint8_t>>& signature, extism::Grants& grants) {
+  if (!signature) {
+    if (admission.supply_chain.signature == Requirement::Required)
+      return Failure{error(GateError::Kind::Signature,
+                           "signature: tier " + quote_untrusted(admission.tier) +
+                               " requires a signed plugin, and no signature was given")};
+    return std::optional<Verified>();
+  }
+  if (admission.keys.empty())
+    return Failure{error(GateError::Kind::Signature, "signature: tier " +
+                                                         quote_untrusted(admission.tier) +
+                                                         " accepts no keys (supply_chain.keys)")};
+  auto verified = verify_signature(plugin, *signature, admission.keys);
+  if (!verified)
+    return Failure{error(GateError::Kind::Signature, "signature: " + verified.error().message)};
+  if (const auto& statement = verified->statement) {
+    if (!admission.plugin_id.empty() && statement->name != admission.plugin_id)
+      return Failure{error(GateError::Kind::Signature, "signature: the envelope was signed for " +
+                                                           quote_untrusted(statement->name) +
+                                                           ", not plugin " +
+                                                           quote_untrusted(admission.plugin_id))};
+    // A signed statement bounds the grants: the publisher's capabilities, no more.
+    std::set<std::string, std::less<>> bounded{std::string(extism::capability::kMemoryOnly)};
+    for (const std::string& c : statement->capabilities)
+      if (grants.allows(c)) bounded.insert(c);
+    grants.capabilities = std::move(bounded);
+  }
+  return std::optional<Verified>(std::move(*verified));
+}
+
 Result<std::unique_ptr<GatedPlugin>, GateError> GatedPlugin::create(
     const Admission& admission, const extism::Manifest& manifest,
     std::optional<std::vector<uint8_t>> signature, extism::PluginOptions options) {
@@ -239,32 +271,9 @@ Result<std::unique_ptr<GatedPlugin>, GateError> GatedPlugin::create(
 
   // Supply chain: the signature.
   extism::Grants grants = admission.grants;
-  if (signature) {
-    if (admission.keys.empty())
-      return Failure{error(GateError::Kind::Signature, "signature: tier " +
-                                                           quote_untrusted(admission.tier) +
-                                                           " accepts no keys (supply_chain.keys)")};
-    auto verified = verify_signature(main_bytes, *signature, admission.keys);
-    if (!verified)
-      return Failure{error(GateError::Kind::Signature, "signature: " + verified.error().message)};
-    if (const auto& statement = verified->statement) {
-      if (!admission.plugin_id.empty() && statement->name != admission.plugin_id)
-        return Failure{error(GateError::Kind::Signature, "signature: the envelope was signed for " +
-                                                             quote_untrusted(statement->name) +
-                                                             ", not plugin " +
-                                                             quote_untrusted(admission.plugin_id))};
-      // A signed statement bounds the grants: the publisher's capabilities, no more.
-      std::set<std::string, std::less<>> bounded{std::string(extism::capability::kMemoryOnly)};
-      for (const std::string& c : statement->capabilities)
-        if (grants.allows(c)) bounded.insert(c);
-      grants.capabilities = std::move(bounded);
-    }
-    gated->verified_ = std::move(*verified);
-  } else if (admission.supply_chain.signature == Requirement::Required) {
-    return Failure{error(GateError::Kind::Signature,
-                         "signature: tier " + quote_untrusted(admission.tier) +
-                             " requires a signed plugin, and no signature was given")};
-  }
+  auto verified = check_signature(admission, main_bytes, signature, grants);
+  if (!verified) return Failure{verified.take_error()};
+  gated->verified_ = std::move(*verified);
 
   // The plugin, under the grants and the quota (the embedder's own quota may be tighter).
   extism::Quota quota = admission.quota;

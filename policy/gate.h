@@ -82,6 +82,15 @@ class Policy {
 Result<extism::Manifest, GateError> narrow_manifest(const extism::Manifest& manifest,
                                                     const Admission& admission);
 
+// The supply-chain check of a plugin's main module under an admission: `signature` (if given)
+// verified with the tier's keys, or refused when the tier requires one and none is given. A
+// DSSE statement must name the admission's plugin id (when it has one), and it bounds `grants`
+// to the capabilities its publisher signed (plus memory_only). Returns what was verified, or
+// nullopt for an unsigned plugin the tier admits. GatedPlugin::create and `warden audit` use it.
+Result<std::optional<Verified>, GateError> check_signature(
+    const Admission& admission, std::span<const uint8_t> plugin,
+    const std::optional<std::vector<uint8_t>>& signature, extism::Grants& grants);
+
 class GatedPlugin {
  public:
   // Reads every source of `manifest` once; verifies the main module's signature (required by

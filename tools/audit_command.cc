@@ -90,6 +90,30 @@ int audit_command(const std::vector<std::string>& args) {
     admission = std::move(*a);
   }
 
+  // The supply chain first: a DSSE statement bounds the grants the imports are judged by.
+  std::string signature_line;
+  std::vector<std::string> signature_problems;
+  if (admission) {
+    std::optional<std::vector<uint8_t>> signature;
+    std::string reason;
+    if (!gate.signature_file.empty() &&
+        !read_file(gate.signature_file, signature.emplace(), reason, policy::kMaxSignatureBytes)) {
+      signature_problems.push_back("signature " + escape_untrusted(gate.signature_file) +
+                                   ": cannot read: " + reason);
+    } else if (auto verified =
+                   policy::check_signature(*admission, bytes, signature, admission->grants);
+               !verified) {
+      signature_problems.push_back(verified.error().message);
+    } else if (*verified) {
+      signature_line = std::string(policy::signature_format_name((*verified)->format)) +
+                       " signature by key " + (*verified)->key.key_id;
+      if ((*verified)->statement)
+        signature_line += ", for " + quote_untrusted((*verified)->statement->name) + " " +
+                          quote_untrusted((*verified)->statement->version) +
+                          " (the grants are bounded by its capabilities)";
+    }
+  }
+
   policy::AuditInput input;
   if (admission) {
     input.grants = &admission->grants;
@@ -100,30 +124,7 @@ int audit_command(const std::vector<std::string>& args) {
   policy::AuditReport report = policy::audit_module(
       *module, input, admission && admission->grants.deny == extism::DenyMode::AtCall);
   report.module_name = file;
-  // The supply chain: a signature the tier requires, or one given.
-  std::string signature_line;
-  if (admission) {
-    if (!gate.signature_file.empty()) {
-      std::vector<uint8_t> signature;
-      if (std::string reason;
-          !read_file(gate.signature_file, signature, reason, policy::kMaxSignatureBytes)) {
-        report.problems.push_back("signature " + escape_untrusted(gate.signature_file) +
-                                  ": cannot read: " + reason);
-      } else if (admission->keys.empty()) {
-        report.problems.push_back("signature: tier " + quote_untrusted(admission->tier) +
-                                  " accepts no keys");
-      } else if (auto verified = policy::verify_signature(bytes, signature, admission->keys);
-                 !verified) {
-        report.problems.push_back("signature: " + verified.error().message);
-      } else {
-        signature_line = std::string(policy::signature_format_name(verified->format)) +
-                         " signature by key " + verified->key.key_id;
-      }
-    } else if (admission->supply_chain.signature == policy::Requirement::Required) {
-      report.problems.push_back("signature: tier " + quote_untrusted(admission->tier) +
-                                " requires a signed plugin (--signature)");
-    }
-  }
+  for (std::string& problem : signature_problems) report.problems.push_back(std::move(problem));
 
   if (json) {
     auto j = nlohmann::json::parse(policy::audit_json(report));

@@ -76,3 +76,23 @@ sign_test(verify-needs-signature 2 "--signature SIG is required" "${ed_keys} && 
 sign_test(verify-unknown-option 2 "unknown option '--keys'" "${W} verify --keys ed.pub plugin.wasm")
 status_test(sign-help 0 "usage: warden sign --key PRIVATE.pem.*exit status: 0 signed" "${W} sign --help")
 status_test(verify-help 0 "usage: warden verify --key PUBLIC.pem.*exit status: 0 verified" "${W} verify --help")
+
+# Under a tier policy that requires a signature from ed.pub (a one-line YAML document written by
+# the test): warden call and warden audit verify with the tier's keys, and a DSSE statement bounds
+# the grants to the capabilities its publisher signed.
+set(signed_policy "printf '{default_tier: signed, tiers: {signed: {sources: [s], capabilities: [log_emit, config_read, vars], supply_chain: {signature: required, keys: [ed.pub]}}}}\\n' > policy.yaml && cp ${plugins}/count_vowels.wasm cv.wasm")
+set(sign_cv "${W} sign --key ed.pem --name count-vowels --version 1 -o cv.dsse cv.wasm 2>/dev/null --capabilities")
+sign_test(call-signed-plugin 0 "^\\{\"count\":3,\"total\":3,\"vowels\":\"aeiouAEIOU\"\\}\n$"
+  "${ed_keys} && ${signed_policy} && ${sign_cv} memory_only,config_read,vars && ${W} call --policy policy.yaml --signature cv.dsse cv.wasm count_vowels -i 'Hello, World!'")
+sign_test(call-unsigned-refused 1 "error: signature: tier \"signed\" requires a signed plugin, and no signature was given"
+  "${ed_keys} && ${signed_policy} && ${W} call --policy policy.yaml cv.wasm count_vowels -i hello")
+sign_test(call-signed-by-other-key 1 "error: signature: the ed25519 signature does not verify with key [0-9a-f]+ \\(.*ed.pub\\)"
+  "${ed_keys} && ${other_keys} && ${signed_policy} && ${W} sign --key other.pem -o cv.sig cv.wasm 2>/dev/null && ${W} call --policy policy.yaml --signature cv.sig cv.wasm count_vowels -i hello")
+sign_test(call-statement-bounds-grants 1 "error: policy: .*imports extism:host/env (config_get|var_get|var_set), which needs (config_read|vars)"
+  "${ed_keys} && ${signed_policy} && ${sign_cv} memory_only && ${W} call --policy policy.yaml --signature cv.dsse cv.wasm count_vowels -i hello")
+sign_test(audit-signed-plugin 0 "granted: config_read memory_only vars\nsignature: dsse signature by key [0-9a-f]+, for \"count-vowels\" \"1\" \\(the grants are bounded by its capabilities\\)\n.*verdict: admitted"
+  "${ed_keys} && ${signed_policy} && ${sign_cv} memory_only,config_read,vars && ${W} audit cv.wasm --policy policy.yaml --signature cv.dsse")
+sign_test(audit-unsigned-refused 1 "refused: signature: tier \"signed\" requires a signed plugin, and no signature was given"
+  "${ed_keys} && ${signed_policy} && ${W} audit cv.wasm --policy policy.yaml")
+sign_test(audit-statement-bounds-grants 1 "granted: memory_only\n.*config_get .*capability config_read, read_sensitive, DENIED.*verdict: refused"
+  "${ed_keys} && ${signed_policy} && ${sign_cv} memory_only && ${W} audit cv.wasm --policy policy.yaml --signature cv.dsse")
