@@ -249,14 +249,6 @@ std::shared_ptr<PluginAccount> PluginAccount::of(const std::string& plugin_id) {
   return account;
 }
 
-bool PluginAccount::enter_call(uint32_t limit) {
-  uint32_t now = running_.load(std::memory_order_relaxed);
-  do {
-    if (now >= limit) return false;
-  } while (!running_.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
-  return true;
-}
-
 bool PluginAccount::take_host_call_token(std::string_view capability, double per_second) {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);

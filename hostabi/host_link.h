@@ -94,7 +94,13 @@ class PluginAccount {
   static std::shared_ptr<PluginAccount> of(const std::string& plugin_id);
 
   // concurrent_calls: false (and nothing taken) when `limit` calls already run.
-  bool enter_call(uint32_t limit);
+  bool enter_call(uint32_t limit) {  // inline: every call with concurrent_calls comes here
+    uint32_t now = running_.load(std::memory_order_relaxed);
+    do {
+      if (now >= limit) return false;
+    } while (!running_.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
+    return true;
+  }
   void leave_call() { running_.fetch_sub(1, std::memory_order_relaxed); }
   uint32_t running() const { return running_.load(std::memory_order_relaxed); }
 

@@ -108,28 +108,25 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
 Result<std::string_view, PluginError> Plugin::call(std::string_view function,
                                                    std::span<const uint8_t> input) {
   ++stats_.calls;
-  if (quota_.concurrent_calls) return call_counted(function, input);
-  return call_guarded(function, input);
-}
-
-// concurrent_calls counts every instance with this account: over it, refused at once.
-Result<std::string_view, PluginError> Plugin::call_counted(std::string_view function,
-                                                           std::span<const uint8_t> input) {
-  if (!account_->enter_call(*quota_.concurrent_calls)) {
-    std::string who = options_.grants && !options_.grants->plugin_id.empty()
-                          ? "plugin " + quote_untrusted(options_.grants->plugin_id)
-                          : std::string("the plugin");
-    std::string message = "policy: " + who + " already runs " +
-                          std::to_string(*quota_.concurrent_calls) +
-                          " calls (concurrent_calls); call refused";
-    account_->record({GateEvent::Kind::ConcurrencyRefused, account_->plugin_id(), "", "", message});
-    return Failure{PluginError{std::move(message), -1}};
-  }
+  if (!quota_.concurrent_calls) return call_guarded(function, input);
+  // concurrent_calls counts every instance with this account: over it, refused at once.
+  if (!account_->enter_call(*quota_.concurrent_calls)) return Failure{refuse_concurrent_call()};
   struct LeaveCall {
     PluginAccount& account;
     ~LeaveCall() { account.leave_call(); }
   } leave{*account_};
   return call_guarded(function, input);
+}
+
+PluginError Plugin::refuse_concurrent_call() {
+  std::string who = options_.grants && !options_.grants->plugin_id.empty()
+                        ? "plugin " + quote_untrusted(options_.grants->plugin_id)
+                        : std::string("the plugin");
+  std::string message = "policy: " + who + " already runs " +
+                        std::to_string(*quota_.concurrent_calls) +
+                        " calls (concurrent_calls); call refused";
+  account_->record({GateEvent::Kind::ConcurrencyRefused, account_->plugin_id(), "", "", message});
+  return PluginError{std::move(message), -1};
 }
 
 Result<std::string_view, PluginError> Plugin::call_guarded(std::string_view function,

@@ -161,8 +161,7 @@ class Plugin {
   Plugin() = default;
   static Result<std::unique_ptr<Plugin>, PluginError> create_unguarded(const Manifest& manifest,
                                                                        PluginOptions options);
-  Result<std::string_view, PluginError> call_counted(std::string_view function,
-                                                     std::span<const uint8_t> input);
+  PluginError refuse_concurrent_call();  // out of line: the refusal is the rare path
   Result<std::string_view, PluginError> call_guarded(std::string_view function,
                                                      std::span<const uint8_t> input);
   Result<std::string_view, PluginError> call_unguarded(std::string_view function,
