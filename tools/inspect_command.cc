@@ -224,7 +224,7 @@ int inspect_command(const std::vector<std::string>& args) {
     if (arg == "--json") {
       as_json = true;
     } else if (arg.starts_with("-")) {
-      return usage_error("inspect", "unknown option " + arg);
+      return usage_error("inspect", "unknown option " + escape_untrusted(arg));
     } else {
       files.push_back(arg);
     }

@@ -34,7 +34,8 @@ int policy_command(const std::vector<std::string>& args) {
     fmt::print("{}", kHelp);
     return kExitOk;
   }
-  if (args[0] != "check") return usage_error("policy", "unknown subcommand '" + args[0] + "'");
+  if (args[0] != "check")
+    return usage_error("policy", "unknown subcommand '" + escape_untrusted(args[0]) + "'");
   std::vector<std::string> files(args.begin() + 1, args.end());
   for (const std::string& f : files)
     if (f == "-h" || f == "--help") {

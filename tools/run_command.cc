@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "hostabi/wasi/wasi.h"
+#include "decoder/untrusted_text.h"
 #include "tools/cli.h"
 #include "vm/store.h"
 
@@ -127,7 +128,7 @@ int run_command(const std::vector<std::string>& args) {
       stats = true;
       continue;
     }
-    if (i + 1 >= args.size()) return usage_error("run", arg + " needs a value");
+    if (i + 1 >= args.size()) return usage_error("run", escape_untrusted(arg) + " needs a value");
     const std::string& value = args[++i];
     uint64_t n = 0;
     if (arg == "--invoke") {
@@ -136,7 +137,8 @@ int run_command(const std::vector<std::string>& args) {
       if (value.find('=') == std::string::npos) return usage_error("run", "--env wants NAME=VALUE");
       wasi->env.push_back(value);
     } else if (!parse_u64(value, n)) {
-      return usage_error("run", arg + " wants a non-negative integer, got '" + value + "'");
+      return usage_error("run", escape_untrusted(arg) + " wants a non-negative integer, got '" +
+                                    escape_untrusted(value) + "'");
     } else if (arg == "--fuel") {
       fuel = n;
     } else if (arg == "--timeout-ms") {
@@ -148,7 +150,7 @@ int run_command(const std::vector<std::string>& args) {
       if (n == 0 || n > 1'000'000) return usage_error("run", "--max-call-depth is 1..1000000");
       config.max_call_depth = static_cast<uint32_t>(n);
     } else {
-      return usage_error("run", "unknown option " + arg);
+      return usage_error("run", "unknown option " + escape_untrusted(arg));
     }
   }
   if (i >= args.size()) return usage_error("run", "no MODULE given");

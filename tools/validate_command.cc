@@ -1,6 +1,7 @@
 // warden validate FILE...: decode and validate modules; one error line per invalid file.
 #include <fmt/core.h>
 
+#include "decoder/untrusted_text.h"
 #include "tools/cli.h"
 
 namespace warden::cli {
@@ -31,7 +32,7 @@ int validate_command(const std::vector<std::string>& args) {
     if (arg == "-v" || arg == "--verbose") {
       verbose = true;
     } else if (arg.starts_with("-") && arg != "-") {
-      return usage_error("validate", "unknown option " + arg);
+      return usage_error("validate", "unknown option " + escape_untrusted(arg));
     } else {
       files.push_back(arg);
     }
