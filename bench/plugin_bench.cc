@@ -19,24 +19,11 @@ std::vector<uint8_t> read(const char* path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-void BM_EchoCall16B(benchmark::State& state) {
-  auto created = Plugin::create(read(WARDEN_BENCH_BIG_PLUGIN));
-  auto plugin = std::move(*created);
-  const std::string input(16, 'x');
-  for (auto _ : state) {
-    auto out = plugin->call("echo", input);
-    if (!out || out->size() != 16) state.SkipWithError("echo failed");
-    benchmark::DoNotOptimize(out);
-  }
-  state.counters["calls/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-}
-BENCHMARK(BM_EchoCall16B);
-
 // The same call under the capability gate: grants (every built-in capability, so the plugin
-// links) and a quota with every run-time check that costs per call (concurrent calls, output
-// size). The gate's cost is the difference to BM_EchoCall16B.
-warden::extism::PluginOptions gated_options() {
+// links) and a quota with the run-time checks that cost per call (output size; with
+// `concurrent`, the concurrent_calls account too: two atomic read-modify-writes per call). The
+// gate's cost is the difference to BM_EchoCall16B.
+warden::extism::PluginOptions gated_options(bool concurrent = true) {
   warden::extism::PluginOptions options;
   warden::extism::Grants grants;
   grants.capabilities.emplace();
@@ -44,13 +31,13 @@ warden::extism::PluginOptions gated_options() {
   grants.plugin_id = "bench";
   grants.tier = "bench";
   options.grants = std::move(grants);
-  options.quota.concurrent_calls = 1000;
+  if (concurrent) options.quota.concurrent_calls = 1000;
   options.quota.max_output_bytes = 1 << 20;
   return options;
 }
 
-void BM_EchoCall16BGated(benchmark::State& state) {
-  auto created = Plugin::create(read(WARDEN_BENCH_BIG_PLUGIN), gated_options());
+void echo_call(benchmark::State& state, warden::extism::PluginOptions options) {
+  auto created = Plugin::create(read(WARDEN_BENCH_BIG_PLUGIN), std::move(options));
   if (!created) return state.SkipWithError(created.error().message.c_str());
   auto plugin = std::move(*created);
   const std::string input(16, 'x');
@@ -62,7 +49,14 @@ void BM_EchoCall16BGated(benchmark::State& state) {
   state.counters["calls/s"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
+void BM_EchoCall16BGated(benchmark::State& state) { echo_call(state, gated_options(false)); }
+void BM_EchoCall16BGatedConcurrent(benchmark::State& state) {
+  echo_call(state, gated_options(true));
+}
+void BM_EchoCall16B(benchmark::State& state) { echo_call(state, {}); }
+BENCHMARK(BM_EchoCall16B);
 BENCHMARK(BM_EchoCall16BGated);
+BENCHMARK(BM_EchoCall16BGatedConcurrent);
 
 // A host-call-heavy loop: tests/testdata/gate_plugin.wat's "echo" copies 4 KiB of input with two
 // kernel calls per byte (input_load_u8, store_u8): 8,192 host calls per plugin call.
