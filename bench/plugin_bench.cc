@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "hostabi/plugin.h"
+#include "policy/gate.h"
 
 namespace {
 
@@ -113,6 +114,26 @@ void BM_CreatePlugin2MBWarm(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CreatePlugin2MBWarm)->Unit(benchmark::kMillisecond);
+
+// A new tenant's instance as the multi-tenant host's pool makes it today (policy/host/): spawned
+// from the admitted prototype (the compiled module shared) and warmed (instantiated, init run).
+// The snapshot-based creation of issue 12 is measured against this.
+void BM_NewTenantInstance2MB(benchmark::State& state) {
+  warden::extism::Manifest manifest;
+  warden::extism::WasmSource source;
+  source.data = read(WARDEN_BENCH_BIG_PLUGIN);
+  manifest.wasm.push_back(std::move(source));
+  warden::policy::Admission admission;
+  admission.grants = gated_options(false).grants.value();
+  auto prototype = warden::policy::GatedPlugin::create(admission, manifest, std::nullopt);
+  if (!prototype) return state.SkipWithError(prototype.error().message.c_str());
+  for (auto _ : state) {
+    auto instance = (*prototype)->spawn();
+    if (!instance || !(*instance)->plugin().warm()) state.SkipWithError("spawn failed");
+    benchmark::DoNotOptimize(instance);
+  }
+}
+BENCHMARK(BM_NewTenantInstance2MB)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -417,6 +417,27 @@ PluginError Plugin::error_from(const ExecError& e) const {
   return {e.message(), -1};
 }
 
+Result<void, PluginError> Plugin::warm() {
+  try {
+    if (!store_ || needs_fresh_instance_) {
+      needs_fresh_instance_ = false;
+      if (auto ok = instantiate(); !ok) return Failure{std::move(ok.error())};
+    }
+    if (instance_) return {};
+    Store& store = *store_;
+    store.clear_interrupt();
+    if (quota_.fuel_per_call) store.set_fuel(*quota_.fuel_per_call);
+    if (quota_.timeout) store.set_deadline(*quota_.timeout);
+    auto ok = start_instance();
+    if (quota_.timeout) store.clear_deadline();
+    if (!ok) needs_fresh_instance_ = true;
+    return ok;
+  } catch (const std::bad_alloc&) {
+    needs_fresh_instance_ = true;
+    return Failure{PluginError{"oom", -1}};
+  }
+}
+
 Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view function,
                                                              std::span<const uint8_t> input) {
   fuel_used_ = 0;

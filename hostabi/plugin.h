@@ -132,6 +132,14 @@ class Plugin {
     return call(function, {reinterpret_cast<const uint8_t*>(input.data()), input.size()});
   }
 
+  // Instantiates now and runs the init functions (what the first call would do), under the
+  // quota's fuel and timeout: a pool pre-warms instances with it. Idempotent.
+  Result<void, PluginError> warm();
+  // The pages of the plugin's linear memories (0 before instantiation), and all host memory
+  // charged to it (memories, tables, the kernel region and its bookkeeping).
+  uint64_t memory_pages() const { return store_ ? store_->memory_pages() : 0; }
+  uint64_t memory_bytes() const { return budget_ ? budget_->used : 0; }
+
   // The export exists and has an Extism signature (`() -> i32` or `() -> ()`).
   bool function_exists(std::string_view function) const;
   // Replaces (set) or merges (update; an empty value removes the key) the config.
@@ -146,6 +154,8 @@ class Plugin {
   // The limits in force: PluginOptions::quota narrowed by the manifest.
   const Quota& quota() const { return quota_; }
   const PluginAccount& account() const { return *account_; }
+  // The same account, to share with another instance (PluginOptions::account).
+  const std::shared_ptr<PluginAccount>& shared_account() const { return account_; }
   // This plugin's calls and host calls (plain counts; the account has the refusals).
   const HostCallStats& stats() const { return stats_; }
   const std::map<std::string, std::string, std::less<>>& vars() const { return kernel_->vars; }

@@ -289,6 +289,7 @@ Result<std::unique_ptr<GatedPlugin>, GateError> GatedPlugin::create(
   }
   gated->plugin_ = std::move(*plugin);
   gated->admission_.grants = grants;
+  gated->manifest_ = std::make_shared<const extism::Manifest>(std::move(m));
 
   // Static analysis, when the tier requires it: on the bytes already compiled.
   if (admission.supply_chain.static_analysis == Requirement::Required) {
@@ -307,8 +308,9 @@ Result<std::unique_ptr<GatedPlugin>, GateError> GatedPlugin::create(
   }
 
   // The I/O schemas, per function.
+  SchemaMap schemas;
   for (const auto& [function, io] : admission.io) {
-    Schemas& s = gated->schemas_[function];
+    Schemas& s = schemas[function];
     if (io.input_schema) {
       auto schema = JsonSchema::load_file(*io.input_schema);
       if (!schema) return Failure{error(GateError::Kind::Policy, schema.error().message)};
@@ -320,13 +322,37 @@ Result<std::unique_ptr<GatedPlugin>, GateError> GatedPlugin::create(
       s.output = std::move(*schema);
     }
   }
+  gated->schemas_ = std::make_shared<const SchemaMap>(std::move(schemas));
+  return gated;
+}
+
+Result<std::unique_ptr<GatedPlugin>, GateError> GatedPlugin::spawn(
+    extism::PluginOptions options) const {
+  std::unique_ptr<GatedPlugin> gated(new GatedPlugin());
+  gated->admission_ = admission_;
+  gated->verified_ = verified_;
+  gated->schemas_ = schemas_;
+  gated->manifest_ = manifest_;
+  extism::Quota quota = admission_.quota;
+  quota.narrow(options.quota);
+  options.quota = quota;
+  options.grants = admission_.grants;
+  // The prototype's account: concurrency, rates and the event sink span every instance.
+  if (!options.account) options.account = plugin_->shared_account();
+  auto plugin = extism::Plugin::create(*manifest_, std::move(options));
+  if (!plugin) {
+    const bool denied = plugin.error().message.starts_with("policy: ");
+    return Failure{GateError{denied ? GateError::Kind::Denied : GateError::Kind::Plugin,
+                             plugin.error().message, plugin.error().rc}};
+  }
+  gated->plugin_ = std::move(*plugin);
   return gated;
 }
 
 Result<std::string_view, GateError> GatedPlugin::call(std::string_view function,
                                                       std::span<const uint8_t> input) {
   const Schemas* schemas = nullptr;
-  if (auto it = schemas_.find(function); it != schemas_.end()) schemas = &it->second;
+  if (auto it = schemas_->find(function); it != schemas_->end()) schemas = &it->second;
   if (schemas && schemas->input) {
     const std::string_view text(reinterpret_cast<const char*>(input.data()), input.size());
     if (auto problem = schemas->input->validate(text, "input"))

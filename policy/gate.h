@@ -109,6 +109,11 @@ class GatedPlugin {
     return call(function, {reinterpret_cast<const uint8_t*>(input.data()), input.size()});
   }
 
+  // Another instance of this admitted plugin: the same verified bytes (their compiled module is
+  // shared), grants, quota, schemas and account, with `options` for the rest (functions,
+  // logging), and no second verification or audit. The multi-tenant host's pools make their instances with it.
+  Result<std::unique_ptr<GatedPlugin>, GateError> spawn(extism::PluginOptions options = {}) const;
+
   extism::Plugin& plugin() { return *plugin_; }
   const Admission& admission() const { return admission_; }
   const std::optional<Verified>& signature() const { return verified_; }
@@ -121,7 +126,9 @@ class GatedPlugin {
   struct Schemas {
     std::optional<JsonSchema> input, output;
   };
-  std::map<std::string, Schemas, std::less<>> schemas_;
+  using SchemaMap = std::map<std::string, Schemas, std::less<>>;
+  std::shared_ptr<const SchemaMap> schemas_;
+  std::shared_ptr<const extism::Manifest> manifest_;  // narrowed, every source read into memory
 };
 
 }  // namespace warden::policy

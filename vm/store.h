@@ -57,6 +57,12 @@ class Store {
     table_account_.budget = budget;
   }
   MemoryBudget* budget() const { return budget_; }
+  // The pages of every memory this Store created (the multi-tenant host's memory figure).
+  uint64_t memory_pages() const {
+    uint64_t pages = 0;
+    for (const Memory& m : memories_) pages += m.pages();
+    return pages;
+  }
   Global* create_global(GlobalType type, Value value);
   Function* create_function(std::shared_ptr<const HostFunction> host);
 

@@ -1,0 +1,272 @@
+#include "policy/host/plugin_host.h"
+
+#include <chrono>
+#include <mutex>
+
+#include "decoder/untrusted_text.h"
+
+namespace warden::host {
+
+std::string_view host_error_kind_name(HostError::Kind kind) {
+  switch (kind) {
+    case HostError::Kind::BadRequest: return "bad_request";
+    case HostError::Kind::UnknownPlugin: return "unknown_plugin";
+    case HostError::Kind::Admission: return "admission";
+    case HostError::Kind::Denied: return "denied";
+    case HostError::Kind::Quota: return "quota";
+    case HostError::Kind::Timeout: return "timeout";
+    case HostError::Kind::OutOfFuel: return "out_of_fuel";
+    case HostError::Kind::Oom: return "oom";
+    case HostError::Kind::Trap: return "trap";
+    case HostError::Kind::PluginFailed: return "plugin_error";
+    case HostError::Kind::PoolFull: return "pool_full";
+    case HostError::Kind::Audit: return "audit";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// The tenant of the call running on this thread, for denial records (the gate's event sink is
+// per plugin account, not per call).
+thread_local const TenantScope* current_scope = nullptr;
+
+std::string_view gate_event_kind_name(extism::GateEvent::Kind kind) {
+  switch (kind) {
+    case extism::GateEvent::Kind::DeniedAtLink: return "denied_at_link";
+    case extism::GateEvent::Kind::DeniedAtCall: return "denied_at_call";
+    case extism::GateEvent::Kind::RateLimited: return "rate_limited";
+    case extism::GateEvent::Kind::ConcurrencyRefused: return "concurrency_refused";
+    case extism::GateEvent::Kind::QuotaRefused: return "quota_refused";
+  }
+  return "unknown";
+}
+
+// A failed call as the host's error kind: the gate's kind, then the plugin error's text (the
+// reference runtime's messages, which hostabi keeps).
+HostError classify(const policy::GateError& e) {
+  using K = HostError::Kind;
+  auto kind = K::PluginFailed;
+  const std::string& m = e.message;
+  switch (e.kind) {
+    case policy::GateError::Kind::Schema:
+      kind = m.starts_with("policy: input") ? K::BadRequest : K::PluginFailed;
+      break;
+    case policy::GateError::Kind::Denied:
+      kind = m.find(" imports ") != std::string::npos ? K::Denied : K::Quota;
+      break;
+    case policy::GateError::Kind::Plugin:
+      if (m == "timeout")
+        kind = K::Timeout;
+      else if (m == "plugin ran out of fuel")
+        kind = K::OutOfFuel;
+      else if (m == "oom" || m.starts_with("out of host memory"))
+        kind = K::Oom;
+      else if (m.starts_with("trap: "))
+        kind = K::Trap;
+      else if (m.starts_with("Function not found: "))
+        kind = K::BadRequest;
+      break;
+    default: kind = K::Admission;
+  }
+  return HostError{kind, e.message, e.rc};
+}
+
+}  // namespace
+
+PluginHost::PluginHost(policy::Policy policy, HostOptions options)
+    : policy_(std::move(policy)),
+      options_(std::move(options)),
+      pool_(options_.pool, options_.clock) {}
+
+PluginHost::~PluginHost() = default;
+
+extism::PluginOptions PluginHost::instance_options(std::shared_ptr<TenantScope> scope) const {
+  extism::PluginOptions o;
+  const extism::PluginOptions& base = options_.plugin_options;
+  o.wasi = base.wasi;
+  o.wasi_stdio = base.wasi_stdio;
+  o.log_level = base.log_level;
+  o.log_sink = base.log_sink;
+  o.http_response_headers = base.http_response_headers;
+  o.functions = base.functions;
+  o.quota = base.quota;
+  o.allowed_sources = base.allowed_sources;
+  for (const TenantFunction& f : options_.functions) {
+    extism::PluginFunction p;
+    p.module = f.module;
+    p.name = f.name;
+    p.type = f.type;
+    p.capability = f.capability;
+    p.host_class = f.host_class;
+    p.roles = f.roles;
+    p.fuel = f.fuel;
+    // The scope belongs to this instance alone; its tenant is set when the pool binds the
+    // instance, its context for each call.
+    p.callback = [scope, callback = f.callback](extism::CurrentPlugin& plugin,
+                                                std::span<const Value> args,
+                                                std::span<Value> results) {
+      const TenantCall call{scope->plugin_id, scope->version, scope->tenant_id,
+                            scope->host_context};
+      return callback(plugin, call, args, results);
+    };
+    o.functions.push_back(std::move(p));
+  }
+  return o;
+}
+
+Result<PooledInstance, HostError> PluginHost::make_instance(
+    const std::string& plugin_id, const std::string& version,
+    const policy::GatedPlugin& prototype) const {
+  auto scope = std::make_shared<TenantScope>();
+  scope->plugin_id = plugin_id;
+  scope->version = version;
+  auto spawned = prototype.spawn(instance_options(scope));
+  if (!spawned) return Failure{classify(spawned.error())};
+  // Instantiated and initialised now, so that a tenant's first call does not pay for it.
+  if (auto ok = (*spawned)->plugin().warm(); !ok)
+    return Failure{classify(
+        policy::GateError{policy::GateError::Kind::Plugin, ok.error().message, ok.error().rc})};
+  return PooledInstance{std::move(*spawned), std::move(scope)};
+}
+
+Result<void, HostError> PluginHost::add(const std::string& plugin_id, const std::string& version,
+                                        const extism::Manifest& manifest,
+                                        std::optional<std::vector<uint8_t>> signature,
+                                        std::optional<policy::PluginIdentity> identity) {
+  if (plugin_id.empty() || version.empty() || plugin_id.size() > kMaxPluginIdBytes ||
+      version.size() > kMaxPluginIdBytes ||
+      plugin_id.find_first_of(std::string_view("@\0", 2)) != std::string::npos ||
+      version.find('\0') != std::string::npos)
+    return Failure{HostError{HostError::Kind::BadRequest,
+                             "plugin id " + quote_untrusted(plugin_id, 200) + " and version " +
+                                 quote_untrusted(version, 200) + " must be 1 to " +
+                                 std::to_string(kMaxPluginIdBytes) +
+                                 " bytes, without NUL (and the id without '@')"}};
+  policy::PluginIdentity who;
+  if (identity) {
+    who = *identity;
+  } else {
+    for (const policy::PluginDocument& d : policy_.documents())
+      if (d.plugin_id == plugin_id) who.plugin_id = plugin_id;
+  }
+  auto admission = policy_.admit(who);
+  if (!admission) return Failure{HostError{HostError::Kind::Admission, admission.error().message}};
+  // The gate's denials of this plugin id become audit records, with the tenant of the call.
+  auto account =
+      extism::PluginAccount::of(admission->plugin_id.empty() ? plugin_id : admission->plugin_id);
+  if (options_.audit) {
+    std::shared_ptr<AuditLog> audit = options_.audit;
+    account->set_event_sink([audit](const extism::GateEvent& e) {
+      const TenantScope* scope = current_scope;
+      audit->denial({e.plugin_id.empty() && scope ? std::string_view(scope->plugin_id)
+                                                  : std::string_view(e.plugin_id),
+                     scope ? std::string_view(scope->tenant_id) : std::string_view(),
+                     gate_event_kind_name(e.kind), e.function, e.capability, e.message});
+    });
+  }
+  extism::PluginOptions prototype_options = instance_options(std::make_shared<TenantScope>());
+  prototype_options.account = account;
+  auto prototype = policy::GatedPlugin::create(*admission, manifest, std::move(signature),
+                                               std::move(prototype_options));
+  if (!prototype) {
+    HostError e = classify(prototype.error());
+    if (e.kind != HostError::Kind::Oom) e.kind = HostError::Kind::Admission;
+    return Failure{std::move(e)};
+  }
+  Version v{version, plugin_id + "@" + version, std::move(*prototype)};
+  std::shared_ptr<policy::GatedPlugin> proto = v.prototype;
+  pool_.add_version(v.key, [this, plugin_id, version, proto] {
+    return make_instance(plugin_id, version, *proto);
+  });
+  std::string old_key;
+  {
+    std::unique_lock lock(registry_mutex_);
+    auto& slot = active_[plugin_id];
+    old_key = slot.key;
+    slot = std::move(v);
+  }
+  if (!old_key.empty() && old_key != plugin_id + "@" + version) pool_.remove_version(old_key);
+  return {};
+}
+
+std::optional<std::string> PluginHost::active_version(std::string_view plugin_id) const {
+  std::shared_lock lock(registry_mutex_);
+  auto it = active_.find(plugin_id);
+  if (it == active_.end()) return std::nullopt;
+  return it->second.version;
+}
+
+Result<CallResult, HostError> PluginHost::call(std::string_view plugin_id,
+                                               std::string_view tenant_id,
+                                               std::string_view function,
+                                               std::span<const uint8_t> input,
+                                               const void* host_context) {
+  if (tenant_id.empty())
+    return Failure{HostError{HostError::Kind::BadRequest, "a call needs a tenant id"}};
+  if (tenant_id.size() > kMaxTenantIdBytes || tenant_id.find('\0') != std::string_view::npos)
+    return Failure{HostError{HostError::Kind::BadRequest,
+                             "tenant id " + quote_untrusted(tenant_id, 64) + " (" +
+                                 std::to_string(tenant_id.size()) + " bytes) must be at most " +
+                                 std::to_string(kMaxTenantIdBytes) + " bytes, without NUL"}};
+  std::string key, version;
+  {
+    std::shared_lock lock(registry_mutex_);
+    auto it = active_.find(plugin_id);
+    if (it == active_.end())
+      return Failure{
+          HostError{HostError::Kind::UnknownPlugin, "no plugin " + quote_untrusted(plugin_id)}};
+    key = it->second.key;
+    version = it->second.version;
+  }
+  AuditLog* audit = options_.audit.get();
+  InvocationRecord record{plugin_id, version, tenant_id, function, "started", "", 0, 0, 0};
+  // Fail-closed: the first record is written before anything runs, or nothing runs.
+  if (audit && audit->fail_closed() && !audit->invocation(record))
+    return Failure{
+        HostError{HostError::Kind::Audit, "the audit log " + escape_untrusted(audit->path()) +
+                                              " cannot be written (fail-closed): call refused"}};
+
+  const auto start = std::chrono::steady_clock::now();
+  auto finish = [&](const HostError* error, CallResult& result) -> std::optional<HostError> {
+    result.duration_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (!audit) return std::nullopt;
+    record.outcome = error ? host_error_kind_name(error->kind) : "ok";
+    record.message = error ? std::string_view(error->message) : std::string_view();
+    record.duration_ms = result.duration_ms;
+    record.fuel = result.fuel;
+    record.memory_pages = result.memory_pages;
+    if (!audit->invocation(record) && audit->fail_closed())
+      return HostError{HostError::Kind::Audit,
+                       "the audit log " + escape_untrusted(audit->path()) +
+                           " cannot be written (fail-closed): the call's result is withheld"};
+    return std::nullopt;
+  };
+
+  CallResult result;
+  auto lease = pool_.acquire(key, tenant_id);
+  if (!lease) {
+    HostError e = lease.take_error();
+    if (auto audit_error = finish(&e, result)) return Failure{std::move(*audit_error)};
+    return Failure{std::move(e)};
+  }
+  PooledInstance& instance = lease->instance();
+  instance.scope->host_context = host_context;
+  current_scope = instance.scope.get();
+  auto output = instance.plugin->call(function, input);
+  current_scope = nullptr;
+  instance.scope->host_context = nullptr;
+  result.fuel = instance.plugin->plugin().fuel_used();
+  result.memory_pages = instance.plugin->plugin().memory_pages();
+  if (!output) {
+    HostError e = classify(output.error());
+    if (auto audit_error = finish(&e, result)) return Failure{std::move(*audit_error)};
+    return Failure{std::move(e)};
+  }
+  result.output.assign(output->begin(), output->end());
+  if (auto audit_error = finish(nullptr, result)) return Failure{std::move(*audit_error)};
+  return result;
+}
+
+}  // namespace warden::host
