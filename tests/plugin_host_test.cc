@@ -53,10 +53,10 @@ class Host : public ::testing::Test {
     }
     return std::move(*p);
   }
-  static extism::Manifest manifest() {
+  static extism::Manifest manifest(const std::string& guest = "host_tenant") {
     extism::Manifest m;
     extism::WasmSource s;
-    s.data = test::guest_bytes("host_tenant");
+    s.data = test::guest_bytes(guest);
     m.wasm.push_back(std::move(s));
     return m;
   }
@@ -91,10 +91,14 @@ class Host : public ::testing::Test {
     EXPECT_TRUE(r) << r.error().message;
     return r ? r->output : "<error>";
   }
-  std::vector<nlohmann::json> records(const fs::path& path) {
+  // The audit records, without the rollout ones (each add writes one) unless asked.
+  std::vector<nlohmann::json> records(const fs::path& path, bool rollouts = false) {
     std::vector<nlohmann::json> out;
     std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+    for (std::string line; std::getline(in, line);) {
+      auto record = nlohmann::json::parse(line);
+      if (rollouts || record["event"] != "rollout") out.push_back(std::move(record));
+    }
     return out;
   }
 
@@ -290,7 +294,7 @@ TEST_F(Host, WithoutFailClosedAnUnwritableLogDoesNotStopCalls) {
   options.audit = shared;
   auto host = make(std::move(options));
   EXPECT_EQ(ok(host->call("notes", "alice", "note", "x")), "alice|-|x");
-  EXPECT_EQ(shared->failures(), 1u);
+  EXPECT_EQ(shared->failures(), 2u);  // the version's rollout record and the call's
 }
 
 TEST_F(Host, ClosedPipeFailsTheRecordInsteadOfKillingTheProcess) {
@@ -398,6 +402,108 @@ TEST_F(Host, AFullPoolRefusesAtOnceWhileEveryInstanceIsBusy) {
   busy.join();
   gate_ = nullptr;
   EXPECT_EQ(ok(host->call("notes", "bob", "recall", "")), "");  // now alice's idle one goes
+}
+
+TEST_F(Host, ACanaryThatFailsHalfItsCallsIsRolledBackWithinItsWindow) {
+  HostOptions options;
+  auto log = AuditLog::open((dir_ / "audit.jsonl").string());
+  ASSERT_TRUE(log);
+  options.audit = std::move(*log);
+  auto host = make(std::move(options));
+  ASSERT_TRUE(host->add_canary("notes", "2", manifest("host_tenant_flaky"), std::nullopt,
+                               {.share = 0.5, .min_calls = 10, .window = std::chrono::hours(1)}));
+  EXPECT_EQ(host->deployment("notes")->canary, "2");
+  int calls = 0, failures = 0;
+  for (; calls < 400 && host->deployment("notes")->canary; ++calls)
+    if (!host->call("notes", "tenant-" + std::to_string(calls), "recall", "")) ++failures;
+  const Deployment d = *host->deployment("notes");
+  EXPECT_FALSE(d.canary) << "not rolled back after " << calls << " calls";
+  EXPECT_EQ(d.active, "1");
+  EXPECT_GE(failures, 5);
+  // From now on every call runs on version 1 and succeeds.
+  for (int i = 0; i < 50; ++i) {
+    const std::string tenant = "after-" + std::to_string(i);  // built apart: GCC 12 -Wrestrict
+    EXPECT_TRUE(host->call("notes", tenant, "recall", ""));
+  }
+  bool rolled_back = false;
+  for (const auto& r : records(dir_ / "audit.jsonl", /*rollouts=*/true))
+    if (r["event"] == "rollout" && r["action"] == "rolled_back") {
+      rolled_back = true;
+      EXPECT_EQ(r["version"], "2");
+      EXPECT_NE(r["reason"].get<std::string>().find("error rate"), std::string::npos) << r;
+    }
+  EXPECT_TRUE(rolled_back);
+}
+
+TEST_F(Host, AHealthyCanaryIsPromotedAfterItsWindowAndTenantsStayOnTheirVersion) {
+  auto now = std::chrono::steady_clock::now();
+  HostOptions options;
+  options.clock = [&now] { return now; };
+  auto host = make(std::move(options));
+  ASSERT_TRUE(host->add_canary("notes", "2", manifest(), std::nullopt,
+                               {.share = 0.5, .min_calls = 5, .window = std::chrono::minutes(10)}));
+  // A tenant keeps its version, so its state: what it remembers it recalls, on either version.
+  for (int t = 0; t < 40; ++t) {
+    const std::string tenant = "tenant-" + std::to_string(t);
+    ok(host->call("notes", tenant, "remember", "secret-" + tenant));
+    EXPECT_EQ(ok(host->call("notes", tenant, "recall", "")), "secret-" + tenant);
+  }
+  Deployment d = *host->deployment("notes");
+  ASSERT_EQ(d.canary, "2");              // within its window: not promoted yet
+  EXPECT_GT(d.canary_tally.calls, 16u);  // about half of the 80 calls
+  EXPECT_GT(d.active_tally.calls, 16u);
+  now += std::chrono::minutes(11);
+  for (int t = 0; t < 40 && host->deployment("notes")->canary; ++t)
+    ok(host->call("notes", "tenant-" + std::to_string(t), "recall", ""));
+  d = *host->deployment("notes");
+  EXPECT_FALSE(d.canary);
+  EXPECT_EQ(d.active, "2");
+}
+
+TEST_F(Host, ARollbackLetsTheCallInFlightFinish) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool inside = false, release = false;
+  auto host = make();
+  ASSERT_TRUE(host->add_canary("notes", "2", manifest(), std::nullopt, {.share = 1.0}));
+  gate_ = [&] {
+    std::unique_lock lock(m);
+    inside = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  std::string in_flight;
+  std::thread call([&] { in_flight = ok(host->call("notes", "alice", "note", "x")); });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return inside; });
+  }
+  ASSERT_TRUE(host->rollback("notes"));  // while alice's call runs on version 2
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  call.join();
+  gate_ = nullptr;
+  EXPECT_EQ(in_flight, "alice|-|x");
+  EXPECT_FALSE(host->deployment("notes")->canary);
+  EXPECT_EQ(host->pool_stats().instances, 0u);  // version 2's instance went when its call ended
+  EXPECT_EQ(ok(host->call("notes", "alice", "note", "y")), "alice|-|y");
+  EXPECT_FALSE(host->rollback("notes"));  // nothing left to roll back
+}
+
+TEST_F(Host, AVersionIsRegisteredOnce) {
+  auto host = make();
+  auto again = host->add("notes", "1", manifest());
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind, Kind::BadRequest);
+  auto no_active = host->add_canary("other", "1", manifest(), std::nullopt, {});
+  ASSERT_FALSE(no_active);
+  EXPECT_EQ(no_active.error().kind, Kind::UnknownPlugin);
+  auto bad_share = host->add_canary("notes", "2", manifest(), std::nullopt, {.share = 1.5});
+  ASSERT_FALSE(bad_share);
+  EXPECT_EQ(bad_share.error().kind, Kind::BadRequest);
 }
 
 }  // namespace

@@ -111,6 +111,16 @@ bool AuditLog::denial(const DenialRecord& r) {
   return write_line(j.dump());
 }
 
+bool AuditLog::rollout(const RolloutRecord& r) {
+  json j = {{"time", now_text()},
+            {"event", "rollout"},
+            {"plugin", text(r.plugin_id)},
+            {"version", text(r.version)},
+            {"action", std::string(r.action)}};
+  if (!r.reason.empty()) j["reason"] = text(r.reason);
+  return write_line(j.dump());
+}
+
 uint64_t AuditLog::records() const {
   std::lock_guard lock(mutex_);
   return records_;

@@ -32,6 +32,11 @@ struct DenialRecord {
   std::string_view plugin_id, tenant_id, kind, function, capability, message;
 };
 
+// A step of a version's rollout: "active" (added), "canary", "promoted", "rolled_back".
+struct RolloutRecord {
+  std::string_view plugin_id, version, action, reason;
+};
+
 class AuditLog {
  public:
   // Appends to `path` (created 0600 if absent).
@@ -42,6 +47,7 @@ class AuditLog {
   // False when the record could not be written whole.
   bool invocation(const InvocationRecord& record);
   bool denial(const DenialRecord& record);
+  bool rollout(const RolloutRecord& record);
 
   bool fail_closed() const { return options_.fail_closed; }
   uint64_t records() const;

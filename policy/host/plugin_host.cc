@@ -72,6 +72,15 @@ HostError classify(const policy::GateError& e) {
   return HostError{kind, e.message, e.rc};
 }
 
+// Where a tenant falls in [0, 1): FNV-1a of its id, so that a tenant stays on one version of a
+// rollout (and keeps the state its instance holds).
+double tenant_fraction(std::string_view tenant) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : tenant) h = (h ^ c) * 1099511628211ull;
+  h ^= h >> 29;  // FNV's low bits mix poorly for short ids
+  return static_cast<double>(h >> 11) / static_cast<double>(uint64_t{1} << 53);
+}
+
 }  // namespace
 
 PluginHost::PluginHost(policy::Policy policy, HostOptions options)
@@ -130,10 +139,9 @@ Result<PooledInstance, HostError> PluginHost::make_instance(
   return PooledInstance{std::move(*spawned), std::move(scope)};
 }
 
-Result<void, HostError> PluginHost::add(const std::string& plugin_id, const std::string& version,
-                                        const extism::Manifest& manifest,
-                                        std::optional<std::vector<uint8_t>> signature,
-                                        std::optional<policy::PluginIdentity> identity) {
+Result<PluginHost::Version, HostError> PluginHost::admit(
+    const std::string& plugin_id, const std::string& version, const extism::Manifest& manifest,
+    std::optional<std::vector<uint8_t>> signature, std::optional<policy::PluginIdentity> identity) {
   if (plugin_id.empty() || version.empty() || plugin_id.size() > kMaxPluginIdBytes ||
       version.size() > kMaxPluginIdBytes ||
       plugin_id.find_first_of(std::string_view("@\0", 2)) != std::string::npos ||
@@ -143,6 +151,15 @@ Result<void, HostError> PluginHost::add(const std::string& plugin_id, const std:
                                  quote_untrusted(version, 200) + " must be 1 to " +
                                  std::to_string(kMaxPluginIdBytes) +
                                  " bytes, without NUL (and the id without '@')"}};
+  {
+    std::shared_lock lock(registry_mutex_);
+    if (auto it = rollouts_.find(plugin_id);
+        it != rollouts_.end() && (it->second.active.version == version ||
+                                  (it->second.canary && it->second.canary->version == version)))
+      return Failure{HostError{HostError::Kind::BadRequest,
+                               "version " + quote_untrusted(version) + " of plugin " +
+                                   quote_untrusted(plugin_id) + " is already registered"}};
+  }
   policy::PluginIdentity who;
   if (identity) {
     who = *identity;
@@ -179,22 +196,175 @@ Result<void, HostError> PluginHost::add(const std::string& plugin_id, const std:
   pool_.add_version(v.key, [this, plugin_id, version, proto] {
     return make_instance(plugin_id, version, *proto);
   });
-  std::string old_key;
+  return v;
+}
+
+std::chrono::steady_clock::time_point PluginHost::now() const {
+  return options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+}
+
+void PluginHost::audit_rollout(std::string_view plugin_id, std::string_view version,
+                               std::string_view action, std::string_view reason) const {
+  if (options_.audit) options_.audit->rollout({plugin_id, version, action, reason});
+}
+
+Result<void, HostError> PluginHost::add(const std::string& plugin_id, const std::string& version,
+                                        const extism::Manifest& manifest,
+                                        std::optional<std::vector<uint8_t>> signature,
+                                        std::optional<policy::PluginIdentity> identity) {
+  auto v = admit(plugin_id, version, manifest, std::move(signature), std::move(identity));
+  if (!v) return Failure{v.take_error()};
+  std::vector<std::string> drop;
   {
     std::unique_lock lock(registry_mutex_);
-    auto& slot = active_[plugin_id];
-    old_key = slot.key;
-    slot = std::move(v);
+    Rollout& r = rollouts_[plugin_id];
+    if (!r.active.key.empty()) drop.push_back(r.active.key);
+    if (r.canary) drop.push_back(r.canary->key);
+    r = Rollout{std::move(*v), std::nullopt, {}, now(), {}, {}};
   }
-  if (!old_key.empty() && old_key != plugin_id + "@" + version) pool_.remove_version(old_key);
+  for (const std::string& key : drop) pool_.remove_version(key);
+  audit_rollout(plugin_id, version, "active", "added");
   return {};
+}
+
+Result<void, HostError> PluginHost::add_canary(const std::string& plugin_id,
+                                               const std::string& version,
+                                               const extism::Manifest& manifest,
+                                               std::optional<std::vector<uint8_t>> signature,
+                                               CanaryOptions canary,
+                                               std::optional<policy::PluginIdentity> identity) {
+  if (!(canary.share >= 0 && canary.share <= 1) || !(canary.tolerance >= 0))
+    return Failure{HostError{HostError::Kind::BadRequest,
+                             "a canary's share is 0..1 and its tolerance at least 0"}};
+  if (!active_version(plugin_id))
+    return Failure{HostError{
+        HostError::Kind::UnknownPlugin,
+        "no active version of plugin " + quote_untrusted(plugin_id) + " to try a canary against"}};
+  auto v = admit(plugin_id, version, manifest, std::move(signature), std::move(identity));
+  if (!v) return Failure{v.take_error()};
+  std::vector<std::string> drop;
+  {
+    std::unique_lock lock(registry_mutex_);
+    Rollout& r = rollouts_[plugin_id];
+    if (r.canary) drop.push_back(r.canary->key);  // a canary replaces the one before it
+    r.canary = std::move(*v);
+    r.options = canary;
+    r.started = now();
+    r.active_tally = r.canary_tally = {};
+  }
+  for (const std::string& key : drop) pool_.remove_version(key);
+  audit_rollout(plugin_id, version, "canary",
+                "share " + std::to_string(canary.share) + " of tenants");
+  return {};
+}
+
+Result<void, HostError> PluginHost::promote(std::string_view plugin_id) {
+  std::string drop, version;
+  {
+    std::unique_lock lock(registry_mutex_);
+    auto it = rollouts_.find(plugin_id);
+    if (it == rollouts_.end() || !it->second.canary)
+      return Failure{HostError{HostError::Kind::UnknownPlugin,
+                               "plugin " + quote_untrusted(plugin_id) + " has no canary"}};
+    drop = it->second.active.key;
+    it->second.active = std::move(*it->second.canary);
+    it->second.canary.reset();
+    version = it->second.active.version;
+  }
+  pool_.remove_version(drop);
+  audit_rollout(plugin_id, version, "promoted", "by request");
+  return {};
+}
+
+Result<void, HostError> PluginHost::rollback(std::string_view plugin_id) {
+  std::string drop, version;
+  {
+    std::unique_lock lock(registry_mutex_);
+    auto it = rollouts_.find(plugin_id);
+    if (it == rollouts_.end() || !it->second.canary)
+      return Failure{HostError{HostError::Kind::UnknownPlugin,
+                               "plugin " + quote_untrusted(plugin_id) + " has no canary"}};
+    drop = it->second.canary->key;
+    version = it->second.canary->version;
+    it->second.canary.reset();
+  }
+  pool_.remove_version(drop);
+  audit_rollout(plugin_id, version, "rolled_back", "by request");
+  return {};
+}
+
+namespace {
+double rate(uint64_t n, uint64_t calls) { return calls ? double(n) / double(calls) : 0; }
+}  // namespace
+
+std::vector<std::string> PluginHost::judge_locked(Rollout& r, std::string_view plugin_id,
+                                                  bool on_canary, const HostError* error) {
+  if (error && (error->kind == HostError::Kind::BadRequest ||
+                error->kind == HostError::Kind::UnknownPlugin ||
+                error->kind == HostError::Kind::PoolFull || error->kind == HostError::Kind::Audit))
+    return {};  // the caller's mistakes and the host's limits say nothing of a version
+  VersionTally& t = on_canary ? r.canary_tally : r.active_tally;
+  ++t.calls;
+  if (error) {
+    switch (error->kind) {
+      case HostError::Kind::Timeout: ++t.timeouts; break;
+      case HostError::Kind::Quota: ++t.quota_rejections; break;
+      case HostError::Kind::Denied:
+      case HostError::Kind::OutOfFuel:
+      case HostError::Kind::Oom:
+      case HostError::Kind::Trap:
+      case HostError::Kind::PluginFailed: ++t.errors; break;
+      default: break;
+    }
+  }
+  const VersionTally& c = r.canary_tally;
+  const VersionTally& a = r.active_tally;
+  if (c.calls < r.options.min_calls) return {};
+  std::string regression;
+  auto compare = [&](const char* what, uint64_t cn, uint64_t an) {
+    const double cr = rate(cn, c.calls), ar = rate(an, a.calls);
+    if (regression.empty() && cr > ar + r.options.tolerance)
+      regression = std::string(what) + " rate " + std::to_string(cr) + " against " +
+                   std::to_string(ar) + " of version " + r.active.version + " (" +
+                   std::to_string(c.calls) + " and " + std::to_string(a.calls) + " calls)";
+  };
+  compare("error", c.errors, a.errors);
+  compare("timeout", c.timeouts, a.timeouts);
+  compare("quota rejection", c.quota_rejections, a.quota_rejections);
+  std::vector<std::string> drop;
+  if (!regression.empty()) {
+    drop.push_back(r.canary->key);
+    audit_rollout(plugin_id, r.canary->version, "rolled_back", regression);
+    r.canary.reset();
+  } else if (now() - r.started >= r.options.window) {
+    drop.push_back(r.active.key);
+    audit_rollout(plugin_id, r.canary->version, "promoted",
+                  "no regression in " + std::to_string(c.calls) + " calls");
+    r.active = std::move(*r.canary);
+    r.canary.reset();
+  }
+  return drop;
 }
 
 std::optional<std::string> PluginHost::active_version(std::string_view plugin_id) const {
   std::shared_lock lock(registry_mutex_);
-  auto it = active_.find(plugin_id);
-  if (it == active_.end()) return std::nullopt;
-  return it->second.version;
+  auto it = rollouts_.find(plugin_id);
+  if (it == rollouts_.end()) return std::nullopt;
+  return it->second.active.version;
+}
+
+std::optional<Deployment> PluginHost::deployment(std::string_view plugin_id) const {
+  std::shared_lock lock(registry_mutex_);
+  auto it = rollouts_.find(plugin_id);
+  if (it == rollouts_.end()) return std::nullopt;
+  const Rollout& r = it->second;
+  Deployment d;
+  d.active = r.active.version;
+  if (r.canary) d.canary = r.canary->version;
+  d.share = r.canary ? r.options.share : 0;
+  d.active_tally = r.active_tally;
+  d.canary_tally = r.canary_tally;
+  return d;
 }
 
 Result<CallResult, HostError> PluginHost::call(std::string_view plugin_id,
@@ -210,15 +380,35 @@ Result<CallResult, HostError> PluginHost::call(std::string_view plugin_id,
                                  std::to_string(tenant_id.size()) + " bytes) must be at most " +
                                  std::to_string(kMaxTenantIdBytes) + " bytes, without NUL"}};
   std::string key, version;
+  bool on_canary = false, judged = false;
   {
     std::shared_lock lock(registry_mutex_);
-    auto it = active_.find(plugin_id);
-    if (it == active_.end())
+    auto it = rollouts_.find(plugin_id);
+    if (it == rollouts_.end())
       return Failure{
           HostError{HostError::Kind::UnknownPlugin, "no plugin " + quote_untrusted(plugin_id)}};
-    key = it->second.key;
-    version = it->second.version;
+    const Rollout& r = it->second;
+    judged = r.canary.has_value();
+    on_canary = judged && tenant_fraction(tenant_id) < r.options.share;
+    const Version& v = on_canary ? *r.canary : r.active;
+    key = v.key;
+    version = v.version;
   }
+  // With a canary running, every outcome counts for its version's tally (the judgement may
+  // promote or roll back: the versions it drops go after the locks are released).
+  auto judge = [&](const HostError* error) {
+    if (!judged) return;
+    std::vector<std::string> drop;
+    {
+      std::unique_lock lock(registry_mutex_);
+      auto it = rollouts_.find(plugin_id);
+      if (it == rollouts_.end() || !it->second.canary) return;
+      const Rollout& r = it->second;
+      if ((on_canary ? r.canary->key : r.active.key) != key) return;  // judged already
+      drop = judge_locked(it->second, plugin_id, on_canary, error);
+    }
+    for (const std::string& k : drop) pool_.remove_version(k);
+  };
   AuditLog* audit = options_.audit.get();
   InvocationRecord record{plugin_id, version, tenant_id, function, "started", "", 0, 0, 0};
   // Fail-closed: the first record is written before anything runs, or nothing runs.
@@ -229,6 +419,7 @@ Result<CallResult, HostError> PluginHost::call(std::string_view plugin_id,
 
   const auto start = std::chrono::steady_clock::now();
   auto finish = [&](const HostError* error, CallResult& result) -> std::optional<HostError> {
+    judge(error);
     result.duration_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!audit) return std::nullopt;

@@ -57,6 +57,30 @@ struct HostOptions {
   TenantPool::Clock clock;  // default: steady_clock (tests move time by hand)
 };
 
+// A new version's trial: a share of the tenants (chosen by a hash of the tenant id, so that a
+// tenant stays on one version and keeps its state) calls it; its error, timeout and quota-
+// rejection rates are compared with the active version's over the same time. A canary worse
+// than the active version by more than `tolerance` in any of the three is rolled back at once;
+// one that is not after `window` (and `min_calls`) is promoted. Calls in flight finish on the
+// instance they started on.
+struct CanaryOptions {
+  double share = 0.1;
+  uint64_t min_calls = 50;  // canary calls before its rates are judged
+  std::chrono::milliseconds window = std::chrono::minutes(5);
+  double tolerance = 0.02;  // absolute, per rate
+};
+
+struct VersionTally {
+  uint64_t calls = 0, errors = 0, timeouts = 0, quota_rejections = 0;
+};
+
+struct Deployment {
+  std::string active;
+  std::optional<std::string> canary;
+  double share = 0;
+  VersionTally active_tally, canary_tally;  // since the canary started
+};
+
 struct CallResult {
   std::string output;
   uint64_t fuel = 0;
@@ -94,7 +118,18 @@ class PluginHost {
                 {reinterpret_cast<const uint8_t*>(input.data()), input.size()}, host_context);
   }
 
+  // Admits `version` as a canary of the active one (which must exist).
+  Result<void, HostError> add_canary(const std::string& plugin_id, const std::string& version,
+                                     const extism::Manifest& manifest,
+                                     std::optional<std::vector<uint8_t>> signature,
+                                     CanaryOptions canary,
+                                     std::optional<policy::PluginIdentity> identity = std::nullopt);
+  // The canary becomes the active version, or goes; each an audit record.
+  Result<void, HostError> promote(std::string_view plugin_id);
+  Result<void, HostError> rollback(std::string_view plugin_id);
+
   std::optional<std::string> active_version(std::string_view plugin_id) const;
+  std::optional<Deployment> deployment(std::string_view plugin_id) const;
   PoolStats pool_stats() const { return pool_.stats(); }
   void evict_expired() { pool_.evict_expired(); }
 
@@ -106,16 +141,34 @@ class PluginHost {
     std::string version, key;
     std::shared_ptr<policy::GatedPlugin> prototype;  // admitted and verified; spawns instances
   };
+  struct Rollout {
+    Version active;
+    std::optional<Version> canary;
+    CanaryOptions options;
+    std::chrono::steady_clock::time_point started;
+    VersionTally active_tally, canary_tally;
+  };
+  Result<Version, HostError> admit(const std::string& plugin_id, const std::string& version,
+                                   const extism::Manifest& manifest,
+                                   std::optional<std::vector<uint8_t>> signature,
+                                   std::optional<policy::PluginIdentity> identity);
   Result<PooledInstance, HostError> make_instance(const std::string& plugin_id,
                                                   const std::string& version,
                                                   const policy::GatedPlugin& prototype) const;
   extism::PluginOptions instance_options(std::shared_ptr<TenantScope> scope) const;
+  // After a call of a rollout with a canary: counts it, then rolls back or promotes when due.
+  // Returns the version keys the pool must drop.
+  std::vector<std::string> judge_locked(Rollout& r, std::string_view plugin_id, bool on_canary,
+                                        const HostError* error);
+  void audit_rollout(std::string_view plugin_id, std::string_view version, std::string_view action,
+                     std::string_view reason) const;
+  std::chrono::steady_clock::time_point now() const;
 
   policy::Policy policy_;
   HostOptions options_;
   TenantPool pool_;
   mutable std::shared_mutex registry_mutex_;
-  std::map<std::string, Version, std::less<>> active_;
+  std::map<std::string, Rollout, std::less<>> rollouts_;  // by plugin id
 };
 
 }  // namespace warden::host
