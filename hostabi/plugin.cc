@@ -139,6 +139,49 @@ Result<std::string_view, PluginError> Plugin::call_guarded(std::string_view func
   }
 }
 
+// The quota (the options' narrowed by the manifest's), the account and the embedder's rows.
+void Plugin::adopt_options() {
+  quota_ = options_.quota;
+  quota_.narrow(manifest_quota_);
+  account_ = options_.account;
+  if (!account_)
+    account_ = PluginAccount::of(options_.grants ? options_.grants->plugin_id : std::string());
+  embedder_rows_.clear();
+  for (const PluginFunction& f : options_.functions) {
+    HostFunctionInfo row;
+    row.module = f.module;
+    row.name = f.name;
+    row.type = f.type;
+    row.roles = f.roles;
+    row.fuel = f.fuel;
+    row.capability = f.capability.empty() ? f.name : f.capability;
+    row.host_class = f.host_class;
+    embedder_rows_.push_back(std::move(row));
+  }
+}
+
+Result<std::unique_ptr<Plugin>, PluginError> Plugin::create_like(const Plugin& like,
+                                                                 PluginOptions options) {
+  try {
+    // Code is compiled per engine (metered or not): a sibling must use the same.
+    if (shared_engine(options.quota.fuel_per_call.has_value()) != like.engine_)
+      return Failure{PluginError{"a sibling plugin must keep its original's fuel metering", -1}};
+    std::unique_ptr<Plugin> plugin(new Plugin());
+    plugin->engine_ = like.engine_;
+    plugin->options_ = std::move(options);
+    plugin->manifest_quota_ = like.manifest_quota_;
+    plugin->adopt_options();
+    plugin->manifest_ = like.manifest_;
+    plugin->config_.insert(like.manifest_.config.begin(), like.manifest_.config.end());
+    plugin->modules_ = like.modules_;
+    if (auto ok = plugin->check_imports(); !ok) return Failure{std::move(ok.error())};
+    plugin->kernel_ = std::make_unique<Kernel>(nullptr);
+    return plugin;
+  } catch (const std::bad_alloc&) {
+    return Failure{PluginError{"out of host memory while creating the plugin", -1}};
+  }
+}
+
 Result<std::unique_ptr<Plugin>, PluginError> Plugin::create_unguarded(const Manifest& manifest,
                                                                       PluginOptions options) {
   std::unique_ptr<Plugin> plugin(new Plugin());
@@ -150,23 +193,8 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create_unguarded(const Mani
   from_manifest.max_var_bytes = manifest.max_var_bytes;
   from_manifest.max_http_response_bytes = manifest.max_http_response_bytes;
   if (manifest.timeout_ms) from_manifest.timeout = std::chrono::milliseconds(*manifest.timeout_ms);
-  plugin->quota_ = plugin->options_.quota;
-  plugin->quota_.narrow(from_manifest);
-  plugin->account_ = plugin->options_.account;
-  if (!plugin->account_)
-    plugin->account_ = PluginAccount::of(
-        plugin->options_.grants ? plugin->options_.grants->plugin_id : std::string());
-  for (const PluginFunction& f : plugin->options_.functions) {
-    HostFunctionInfo row;
-    row.module = f.module;
-    row.name = f.name;
-    row.type = f.type;
-    row.roles = f.roles;
-    row.fuel = f.fuel;
-    row.capability = f.capability.empty() ? f.name : f.capability;
-    row.host_class = f.host_class;
-    plugin->embedder_rows_.push_back(std::move(row));
-  }
+  plugin->manifest_quota_ = from_manifest;
+  plugin->adopt_options();
   // Everything but the sources (their bytes live on in the compiled modules) and the limits (in
   // the quota).
   Manifest& own = plugin->manifest_;

@@ -123,6 +123,12 @@ class Plugin {
                                                              PluginOptions options = {});
   static Result<std::unique_ptr<Plugin>, PluginError> create(const Manifest& manifest,
                                                              PluginOptions options = {});
+  // Another plugin of the same modules (already read, verified and compiled: no bytes are
+  // loaded, hashed or compiled again), manifest settings and manifest limits, with `options`.
+  // The multi-tenant host's new instances are made with it. `options` must keep the original's
+  // fuel metering (set fuel_per_call, or not, as it did).
+  static Result<std::unique_ptr<Plugin>, PluginError> create_like(const Plugin& like,
+                                                                  PluginOptions options);
   ~Plugin();
 
   // Calls export `function` with `input`. The output stays valid until the next call.
@@ -185,7 +191,9 @@ class Plugin {
   std::shared_ptr<const Engine> engine_;
   std::vector<Module> modules_;  // the main module last
   PluginOptions options_;
-  Manifest manifest_;  // limits, config, hosts, paths (sources dropped)
+  Manifest manifest_;     // limits, config, hosts, paths (sources dropped)
+  Quota manifest_quota_;  // the manifest's limits, which narrow every quota given
+  void adopt_options();
 
   // The live instance, created by the first call, recreated after `_start`.
   std::unique_ptr<MemoryBudget> budget_;

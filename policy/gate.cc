@@ -339,7 +339,11 @@ Result<std::unique_ptr<GatedPlugin>, GateError> GatedPlugin::spawn(
   options.grants = admission_.grants;
   // The prototype's account: concurrency, rates and the event sink span every instance.
   if (!options.account) options.account = plugin_->shared_account();
-  auto plugin = extism::Plugin::create(*manifest_, std::move(options));
+  // The prototype's compiled modules, unless the fuel metering differs (then compiled again).
+  const bool same_metering =
+      options.quota.fuel_per_call.has_value() == plugin_->quota().fuel_per_call.has_value();
+  auto plugin = same_metering ? extism::Plugin::create_like(*plugin_, std::move(options))
+                              : extism::Plugin::create(*manifest_, std::move(options));
   if (!plugin) {
     const bool denied = plugin.error().message.starts_with("policy: ");
     return Failure{GateError{denied ? GateError::Kind::Denied : GateError::Kind::Plugin,

@@ -82,6 +82,29 @@ TEST(Plugin, CountVowelsWithConfigAndVarsPersistingBetweenCalls) {
   EXPECT_EQ(ok(*q, "count_vowels", "Hello, World!"), R"({"count":1,"total":1,"vowels":"W"})");
 }
 
+TEST(Plugin, CreateLikeSharesTheModulesAndManifestButNotTheState) {
+  auto m = manifest_of(plugin_bytes("count_vowels"));
+  m.config["vowels"] = "aeiouAEIOU";
+  m.max_var_bytes = 100;
+  auto p = make(m);
+  EXPECT_EQ(ok(*p, "count_vowels", "aaa"), R"({"count":3,"total":3,"vowels":"aeiouAEIOU"})");
+  p->update_config({{"vowels", "lo"}});  // the original's later changes are its own
+  auto like = Plugin::create_like(*p, {});
+  ASSERT_TRUE(like) << like.error().message;
+  auto& q = **like;
+  EXPECT_EQ(q.main_module(), p->main_module());     // compiled once
+  EXPECT_EQ(q.quota().max_var_bytes, 100u);        // the manifest's limits hold
+  EXPECT_EQ(ok(q, "count_vowels", "aaa"), R"({"count":3,"total":3,"vowels":"aeiouAEIOU"})");
+  EXPECT_EQ(ok(q, "count_vowels", "aaa"), R"({"count":3,"total":6,"vowels":"aeiouAEIOU"})");
+  EXPECT_EQ(ok(*p, "count_vowels", "Hello"), R"({"count":3,"total":6,"vowels":"lo"})");
+  // Code is compiled per metering: a sibling that would meter fuel is refused, not miscompiled.
+  PluginOptions metered;
+  metered.quota.fuel_per_call = 1'000'000;
+  auto refused = Plugin::create_like(*p, std::move(metered));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "a sibling plugin must keep its original's fuel metering");
+}
+
 TEST(Plugin, ErrorSetWithNonZeroReturn) {
   auto p = make(plugin_bytes("errors"));
   auto e = err(*p, "fail", "boom");
