@@ -15,6 +15,8 @@ packages=(
   libyaml-cpp-dev libvalijson-dev        # policy documents (YAML), I/O schemas (JSON Schema draft 7)
   json-schema-test-suite                 # the official JSON Schema test cases for the I/O schema tests
   openssl signify-openbsd                # independent signers (Ed25519, ECDSA) for the signature tests
+  prometheus-cpp-dev                     # the multi-tenant host's metrics (Prometheus text format)
+  prometheus                             # promtool, which checks the metrics in the tests
 )
 
 missing=()
@@ -63,4 +65,14 @@ if [ "$need_backports" -eq 1 ] && [[ " ${missing[*]} " == *" golang-1.23-go "* ]
     $sudo tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null
 fi
 $sudo apt-get update -qq
+# Packages are installed, never started: the prometheus package would start a server (on
+# 0.0.0.0:9090) from its postinst. A policy-rc.d that refuses every start is in place for the
+# install, unless the machine has its own.
+own_policy=0
+[ -e /usr/sbin/policy-rc.d ] && own_policy=1
+if [ $own_policy -eq 0 ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

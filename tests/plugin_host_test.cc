@@ -506,5 +506,97 @@ TEST_F(Host, AVersionIsRegisteredOnce) {
   EXPECT_EQ(bad_share.error().kind, Kind::BadRequest);
 }
 
+// promtool (Debian's prometheus) checks the exposition; a missing promtool fails the test. It
+// must parse (exit 1 would be a parse error) with one lint only: promtool's linter objects to
+// the "_ms" in extism_plugin_call_duration_ms, the name the seed documents give (exit 3), and
+// operators' dashboards use that name.
+constexpr const char* kPromtoolClean =
+    "extism_plugin_call_duration_ms metric names should not contain abbreviated units\nrc=3\n";
+std::string promtool_check(const std::string& exposition, const fs::path& dir) {
+  const fs::path file = dir / "metrics.txt";
+  std::ofstream(file) << exposition;
+  const std::string command = "promtool check metrics < '" + file.string() + "' 2>&1; echo rc=$?";
+  std::string out;
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
+TEST_F(Host, MetricsCountEveryOutcomeAndPassPromtool) {
+  HostOptions options;
+  auto metrics = std::make_shared<HostMetrics>();
+  options.metrics = metrics;
+  auto host = make(std::move(options));
+  ok(host->call("notes", "alice", "remember", "a"));
+  ok(host->call("notes", "bob", "remember", "b"));
+  ASSERT_FALSE(host->call("notes", "alice", "spin", ""));
+  ASSERT_FALSE(host->call("notes", "alice", "trap", ""));
+  ASSERT_FALSE(host->call("notes", "alice", "no\x1b[2Jsuch", ""));
+  const std::string text = metrics->text();
+  auto has = [&](const std::string& line) {
+    EXPECT_NE(text.find(line + "\n"), std::string::npos) << "missing: " << line << "\n" << text;
+  };
+  has(R"(extism_plugin_calls_total{function="remember",plugin="notes",status="ok"} 2)");
+  has(R"(extism_plugin_calls_total{function="spin",plugin="notes",status="timeout"} 1)");
+  has(R"(extism_plugin_calls_total{function="trap",plugin="notes",status="trap"} 1)");
+  has(R"(extism_plugin_calls_total{function="_unknown",plugin="notes",status="bad_request"} 1)");
+  has(R"(extism_plugin_timeout_total{plugin="notes"} 1)");
+  has(R"(plugin_invocations_total{outcome="ok",plugin_id="notes",tier="tenants"} 2)");
+  has(R"(extism_plugin_call_duration_ms_count{plugin="notes"} 5)");
+  has(R"(extism_plugin_memory_pages_used{plugin="notes",tenant="bob"} 1)");
+  has(R"(plugin_rollout_events_total{action="active",plugin_id="notes"} 1)");
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  const std::string checked = promtool_check(text, dir_);
+  EXPECT_EQ(checked, kPromtoolClean) << checked;
+}
+
+TEST_F(Host, DenialsAndRefusedVersionsAreCounted) {
+  HostOptions options;
+  auto metrics = std::make_shared<HostMetrics>();
+  options.metrics = metrics;
+  auto host = make(std::move(options), R"(default_tier: strict
+tiers:
+  strict:
+    capabilities: [vars]
+    deny: at_call
+)");
+  ASSERT_FALSE(host->call("notes", "mallory", "note", "x"));
+  const std::string text = metrics->text();
+  EXPECT_NE(
+      text.find(
+          R"(plugin_host_api_calls_total{allowed="false",function="extism:host/user tenant_note",plugin_id="notes"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(R"(extism_plugin_calls_total{function="note",plugin="notes",status="denied"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_EQ(promtool_check(text, dir_), kPromtoolClean);
+}
+
+TEST_F(Host, TenantAndFunctionLabelsAreBounded) {
+  HostMetrics metrics(/*max_tenants=*/3, /*max_functions=*/2);
+  for (int i = 0; i < 1000; ++i) {
+    const std::string tenant = "tenant-" + std::to_string(i) + "\x1b[2J";
+    std::string function = std::to_string(i);
+    function.insert(0, 1, 'f');  // not "f" + ...: GCC 12's -Wrestrict false positive
+    metrics.call({"notes", "1", "t", tenant, function, nullptr, 1.0, 0.0, 1});
+  }
+  const std::string text = metrics.text();
+  size_t tenants = 0;
+  for (size_t at = 0; (at = text.find("extism_plugin_memory_pages_used{", at)) != std::string::npos;
+       ++at)
+    ++tenants;
+  EXPECT_EQ(tenants, 4u) << text;  // three tenants and "_other"
+  EXPECT_NE(text.find(R"(tenant="_other")"), std::string::npos);
+  EXPECT_NE(text.find(R"(function="_other",plugin="notes",status="ok"} 998)"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_LT(text.size(), 20000u);
+}
+
 }  // namespace
 }  // namespace warden::host

@@ -1,5 +1,7 @@
 #include "policy/host/plugin_host.h"
 
+#include <time.h>
+
 #include <chrono>
 #include <mutex>
 
@@ -70,6 +72,12 @@ HostError classify(const policy::GateError& e) {
     default: kind = K::Admission;
   }
   return HostError{kind, e.message, e.rc};
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  if (::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 // Where a tenant falls in [0, 1): FNV-1a of its id, so that a tenant stays on one version of a
@@ -172,14 +180,16 @@ Result<PluginHost::Version, HostError> PluginHost::admit(
   // The gate's denials of this plugin id become audit records, with the tenant of the call.
   auto account =
       extism::PluginAccount::of(admission->plugin_id.empty() ? plugin_id : admission->plugin_id);
-  if (options_.audit) {
+  if (options_.audit || options_.metrics) {
     std::shared_ptr<AuditLog> audit = options_.audit;
-    account->set_event_sink([audit](const extism::GateEvent& e) {
+    std::shared_ptr<HostMetrics> metrics = options_.metrics;
+    account->set_event_sink([audit, metrics, plugin_id](const extism::GateEvent& e) {
       const TenantScope* scope = current_scope;
-      audit->denial({e.plugin_id.empty() && scope ? std::string_view(scope->plugin_id)
-                                                  : std::string_view(e.plugin_id),
-                     scope ? std::string_view(scope->tenant_id) : std::string_view(),
-                     gate_event_kind_name(e.kind), e.function, e.capability, e.message});
+      const std::string_view kind = gate_event_kind_name(e.kind);
+      if (audit)
+        audit->denial({plugin_id, scope ? std::string_view(scope->tenant_id) : std::string_view(),
+                       kind, e.function, e.capability, e.message});
+      if (metrics && !e.function.empty()) metrics->denial(plugin_id, e.function, kind);
     });
   }
   extism::PluginOptions prototype_options = instance_options(std::make_shared<TenantScope>());
@@ -187,11 +197,18 @@ Result<PluginHost::Version, HostError> PluginHost::admit(
   auto prototype = policy::GatedPlugin::create(*admission, manifest, std::move(signature),
                                                std::move(prototype_options));
   if (!prototype) {
+    if (options_.metrics) {
+      const auto kind = prototype.error().kind;
+      options_.metrics->supply_chain_violation(
+          plugin_id, kind == policy::GateError::Kind::Signature ? "signature"
+                     : kind == policy::GateError::Kind::Audit   ? "static_analysis"
+                                                                : "policy");
+    }
     HostError e = classify(prototype.error());
     if (e.kind != HostError::Kind::Oom) e.kind = HostError::Kind::Admission;
     return Failure{std::move(e)};
   }
-  Version v{version, plugin_id + "@" + version, std::move(*prototype)};
+  Version v{version, plugin_id + "@" + version, admission->tier, std::move(*prototype)};
   std::shared_ptr<policy::GatedPlugin> proto = v.prototype;
   pool_.add_version(v.key, [this, plugin_id, version, proto] {
     return make_instance(plugin_id, version, *proto);
@@ -206,6 +223,7 @@ std::chrono::steady_clock::time_point PluginHost::now() const {
 void PluginHost::audit_rollout(std::string_view plugin_id, std::string_view version,
                                std::string_view action, std::string_view reason) const {
   if (options_.audit) options_.audit->rollout({plugin_id, version, action, reason});
+  if (options_.metrics) options_.metrics->rollout(plugin_id, action);
 }
 
 Result<void, HostError> PluginHost::add(const std::string& plugin_id, const std::string& version,
@@ -379,7 +397,7 @@ Result<CallResult, HostError> PluginHost::call(std::string_view plugin_id,
                              "tenant id " + quote_untrusted(tenant_id, 64) + " (" +
                                  std::to_string(tenant_id.size()) + " bytes) must be at most " +
                                  std::to_string(kMaxTenantIdBytes) + " bytes, without NUL"}};
-  std::string key, version;
+  std::string key, version, tier;
   bool on_canary = false, judged = false;
   {
     std::shared_lock lock(registry_mutex_);
@@ -393,6 +411,7 @@ Result<CallResult, HostError> PluginHost::call(std::string_view plugin_id,
     const Version& v = on_canary ? *r.canary : r.active;
     key = v.key;
     version = v.version;
+    tier = v.tier;
   }
   // With a canary running, every outcome counts for its version's tally (the judgement may
   // promote or roll back: the versions it drops go after the locks are released).
@@ -418,10 +437,18 @@ Result<CallResult, HostError> PluginHost::call(std::string_view plugin_id,
                                               " cannot be written (fail-closed): call refused"}};
 
   const auto start = std::chrono::steady_clock::now();
+  double cpu_seconds = 0;
   auto finish = [&](const HostError* error, CallResult& result) -> std::optional<HostError> {
     judge(error);
     result.duration_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (options_.metrics) {
+      // A function the plugin does not have is one label, whatever its name.
+      const bool unknown = error && error->message.starts_with("Function not found: ");
+      options_.metrics->call({plugin_id, version, tier, tenant_id,
+                              unknown ? std::string_view("_unknown") : function, error,
+                              result.duration_ms, cpu_seconds, result.memory_pages});
+    }
     if (!audit) return std::nullopt;
     record.outcome = error ? host_error_kind_name(error->kind) : "ok";
     record.message = error ? std::string_view(error->message) : std::string_view();
@@ -445,7 +472,9 @@ Result<CallResult, HostError> PluginHost::call(std::string_view plugin_id,
   PooledInstance& instance = lease->instance();
   instance.scope->host_context = host_context;
   current_scope = instance.scope.get();
+  const double cpu_start = thread_cpu_seconds();
   auto output = instance.plugin->call(function, input);
+  cpu_seconds = thread_cpu_seconds() - cpu_start;
   current_scope = nullptr;
   instance.scope->host_context = nullptr;
   result.fuel = instance.plugin->plugin().fuel_used();

@@ -19,6 +19,7 @@
 #include "policy/gate.h"
 #include "policy/host/audit_log.h"
 #include "policy/host/host_error.h"
+#include "policy/host/host_metrics.h"
 #include "policy/host/tenant_pool.h"
 
 namespace warden::host {
@@ -50,7 +51,8 @@ struct TenantFunction {
 struct HostOptions {
   PoolOptions pool;
   std::vector<TenantFunction> functions;
-  std::shared_ptr<AuditLog> audit;  // none: no records (and no fail-closed)
+  std::shared_ptr<AuditLog> audit;       // none: no records (and no fail-closed)
+  std::shared_ptr<HostMetrics> metrics;  // none: nothing counted
   // The base of every instance's options (WASI, logging, the embedder's quota); functions given
   // here are not tenant-scoped.
   extism::PluginOptions plugin_options;
@@ -138,7 +140,7 @@ class PluginHost {
 
  private:
   struct Version {
-    std::string version, key;
+    std::string version, key, tier;
     std::shared_ptr<policy::GatedPlugin> prototype;  // admitted and verified; spawns instances
   };
   struct Rollout {

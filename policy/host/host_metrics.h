@@ -1,0 +1,51 @@
+// The multi-tenant host's metrics, in the Prometheus text format (prometheus-cpp), with the
+// names and labels of the seed documents (extism_* and plugin_*). Label values that come from
+// plugins or callers are escaped, and the label sets are bounded: at most `max_tenants` tenant
+// values (then "_other") and `max_functions` function values (then "_other"), so that a flood
+// of tenants or function names cannot grow the exposition without bound. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "policy/host/host_error.h"
+
+namespace warden::host {
+
+// One finished call, as the host saw it.
+struct CallObservation {
+  std::string_view plugin_id, version, tier, tenant_id, function;
+  const HostError* error = nullptr;  // nullptr: ok
+  double duration_ms = 0;
+  double cpu_seconds = 0;
+  uint64_t memory_pages = 0;
+};
+
+class HostMetrics {
+ public:
+  explicit HostMetrics(size_t max_tenants = 100, size_t max_functions = 200);
+  ~HostMetrics();
+
+  void call(const CallObservation& call);
+  // A refusal by the gate (deny at call, rate, concurrency, quota) of a host function.
+  void denial(std::string_view plugin_id, std::string_view host_function, std::string_view kind);
+  // A version refused at admission: "signature", "static_analysis" or "policy".
+  void supply_chain_violation(std::string_view plugin_id, std::string_view type);
+  // A rollout step: "active", "canary", "promoted", "rolled_back".
+  void rollout(std::string_view plugin_id, std::string_view action);
+
+  // The exposition (text format 0.0.4).
+  std::string text() const;
+
+  HostMetrics(const HostMetrics&) = delete;
+  HostMetrics& operator=(const HostMetrics&) = delete;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace warden::host
