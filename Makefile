@@ -20,7 +20,7 @@ build: deps
 # built with clang's wasm32 target): what it asks for, three calls sharing variables, a config
 # override, then a hostile plugin stopped by each limit ("! cmd": the demo fails if one is not
 # stopped); then the same plugins under the capability gate, a signed plugin; then the WASI
-# examples.
+# examples; then a short `warden serve` session.
 PLUGINS := $(BUILD)/examples/plugins
 demo: build
 	$(WARDEN) inspect $(PLUGINS)/count_vowels.wasm | sed -n '1,4p'
@@ -47,6 +47,8 @@ demo: build
 	! $(WARDEN) verify --key $(BUILD)/demo/vendor.pub.pem --signature $(BUILD)/demo/count_vowels.dsse $(PLUGINS)/http_fetcher.wasm
 	$(WARDEN) run $(BUILD)/examples/hello.wasm
 	$(WARDEN) run --stats --fuel 10000000000 $(BUILD)/bench/workloads/coremark_like.wasm
+	# The multi-tenant service: warden serve, two tenants, a refusal, metrics, SIGTERM.
+	scripts/demo-serve.sh $(WARDEN) $(PLUGINS)
 
 # Every test: unit, CLI and the spec suite (one CTest test per core/*.wast).
 test: build

@@ -17,6 +17,7 @@ packages=(
   openssl signify-openbsd                # independent signers (Ed25519, ECDSA) for the signature tests
   prometheus-cpp-dev                     # the multi-tenant host's metrics (Prometheus text format)
   prometheus                             # promtool, which checks the metrics in the tests
+  libcpp-httplib-dev curl                # warden serve's HTTP server; curl for the demo's calls
 )
 
 missing=()

@@ -36,5 +36,6 @@ int sign_command(const std::vector<std::string>& args);
 int verify_command(const std::vector<std::string>& args);
 int audit_command(const std::vector<std::string>& args);
 int policy_command(const std::vector<std::string>& args);
+int serve_command(const std::vector<std::string>& args);
 
 }  // namespace warden::cli

@@ -21,6 +21,8 @@ warden is a WebAssembly sandbox VM. Commands:
   sign --key K PLUGIN     sign a plugin (ed25519, cosign-compatible ECDSA, or a DSSE envelope)
   verify --key K --signature S PLUGIN
                           verify a plugin's signature
+  serve --policy F --plugins DIR
+                          run plugins for many tenants behind HTTP (calls, /metrics)
 
 Run 'warden COMMAND --help' for a command's options.
   --version   print the version
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
   if (command == "policy") return policy_command(args);
   if (command == "sign") return sign_command(args);
   if (command == "verify") return verify_command(args);
+  if (command == "serve") return serve_command(args);
   fmt::print(stderr, "warden: unknown command '{}'\n\n{}", command, kUsage);
   return kExitUsage;
 }

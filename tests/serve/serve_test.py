@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""warden serve end to end: starts it on 127.0.0.1 (a free port), calls it over HTTP, checks
+tenant isolation, each outcome's status code and JSON error, the body cap, /metrics (with
+promtool), /healthz, the audit log, and a SIGTERM that lets the call in flight finish.
+
+usage: serve_test.py WARDEN PLUGINS_DIR WORK_DIR"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+warden, plugins, work = (os.path.abspath(a) for a in sys.argv[1:4])
+shutil.rmtree(work, ignore_errors=True)
+os.makedirs(os.path.join(work, "plugins"))
+for name in ("count_vowels", "hostile", "errors", "http_fetcher"):
+    shutil.copy(os.path.join(plugins, name + ".wasm"), os.path.join(work, "plugins"))
+with open(os.path.join(work, "policy.yaml"), "w") as f:
+    f.write("default_tier: customer\ntiers:\n  customer:\n"
+            "    capabilities: [config_read, vars, log_emit]\n"
+            "    resource_limits:\n      timeout_ms: 400\n      memory: 16MiB\n")
+audit = os.path.join(work, "audit.jsonl")
+failures = []
+
+
+def check(condition, what):
+    if not condition:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+server = subprocess.Popen(
+    [warden, "serve", "--policy", "policy.yaml", "--plugins", "plugins", "--listen",
+     "127.0.0.1:0", "--audit-log", audit, "--max-body", "65536"],
+    cwd=work, stderr=subprocess.PIPE, text=True)
+stderr_lines = []
+port = None
+deadline = time.time() + 30
+while time.time() < deadline:
+    line = server.stderr.readline()
+    if not line:
+        break
+    stderr_lines.append(line)
+    m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+    if m:
+        port = int(m.group(1))
+        break
+if port is None:
+    server.kill()
+    sys.exit("serve did not start: " + "".join(stderr_lines))
+rest = []
+threading.Thread(target=lambda: rest.extend(server.stderr), daemon=True).start()
+base = f"http://127.0.0.1:{port}"
+check(any('plugin "http_fetcher" refused' in l and "network_outbound_allowlist" in l
+          for l in stderr_lines), "the refused plugin is reported")
+
+
+def request(method, path, body=b"", tenant=None):
+    req = urllib.request.Request(base + path, data=body if method == "POST" else None,
+                                 method=method)
+    if tenant is not None:
+        req.add_header("X-Tenant-Id", tenant)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def call(plugin, function, body=b"", tenant="t"):
+    return request("POST", f"/v1/plugins/{plugin}/call/{function}", body, tenant)
+
+
+# Tenant isolation: count_vowels keeps a running total in a var, per tenant.
+for i in range(3):
+    status, out = call("count_vowels", "count_vowels", b"aaa", "alice")
+check(status == 200 and json.loads(out)["total"] == 9, f"alice's third call: {status} {out!r}")
+status, out = call("count_vowels", "count_vowels", b"aaa", "bob")
+check(status == 200 and json.loads(out)["total"] == 3, f"bob's first call: {status} {out!r}")
+
+
+def error_of(status_body, status, kind):
+    got_status, body = status_body
+    try:
+        got = json.loads(body)
+    except ValueError:
+        got = {}
+    check(got_status == status and got.get("error") == kind and got.get("message"),
+          f"expected {status} {kind}, got {got_status} {body!r}")
+
+
+error_of(call("count_vowels", "count_vowels", b"x", tenant=None), 400, "bad_request")
+error_of(call("nope", "f"), 404, "unknown_plugin")
+error_of(call("count_vowels", "no_such_function"), 400, "bad_request")
+error_of(call("hostile", "memory_bomb"), 507, "oom")
+error_of(call("errors", "trap"), 500, "trap")
+error_of(call("errors", "fail", b"boom"), 422, "plugin_error")
+error_of(call("count_vowels", "count_vowels", b"x" * 65537), 413, "bad_request")
+error_of(request("GET", "/v1/plugins/count_vowels/call/count_vowels"), 404, "not_found")
+# A POST without a length: httplib's 400, as a JSON error too.
+raw = subprocess.run(["curl", "-s", "-w", " %{http_code}", "-X", "POST", "-H", "X-Tenant-Id: t",
+                      base + "/v1/plugins/count_vowels/call/count_vowels"],
+                     capture_output=True, text=True).stdout
+check(raw.endswith(" 400") and '"error":"bad_request"' in raw, f"POST without a length: {raw!r}")
+
+# A looping plugin fails only its own call: other tenants' calls go on meanwhile.
+results = {}
+loop = threading.Thread(target=lambda: results.update(loop=call("hostile", "infinite_loop")))
+loop.start()
+time.sleep(0.05)
+status, out = call("count_vowels", "count_vowels", b"ee", "carol")
+check(status == 200 and json.loads(out)["count"] == 2, f"carol during the loop: {status}")
+loop.join()
+error_of(results["loop"], 504, "timeout")
+
+status, body = request("GET", "/healthz")
+health = json.loads(body)
+check(status == 200 and sorted(p["id"] for p in health["plugins"]) ==
+      ["count_vowels", "errors", "hostile"], f"healthz: {body!r}")
+
+status, body = request("GET", "/metrics")
+text = body.decode()
+check('extism_plugin_calls_total{function="count_vowels",plugin="count_vowels",status="ok"} 5'
+      in text, "calls_total of count_vowels")
+check('extism_plugin_timeout_total{plugin="hostile"} 1' in text, "timeout_total")
+lint = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
+check(lint.returncode == 3 and lint.stdout.decode() + lint.stderr.decode() ==
+      "extism_plugin_call_duration_ms metric names should not contain abbreviated units\n",
+      f"promtool: {lint.returncode} {lint.stdout!r} {lint.stderr!r}")
+
+# SIGTERM while a call runs: the call finishes (its 504 arrives), then the server exits 0.
+late = threading.Thread(target=lambda: results.update(late=call("hostile", "infinite_loop")))
+late.start()
+time.sleep(0.1)
+server.send_signal(signal.SIGTERM)
+late.join()
+error_of(results["late"], 504, "timeout")
+try:
+    code = server.wait(timeout=30)
+except subprocess.TimeoutExpired:
+    server.kill()
+    code = "hung"
+time.sleep(0.1)
+log = "".join(rest)
+check(code == 0, f"exit status after SIGTERM: {code}")
+check("stopping (1 calls in flight)" in log and "stopped" in log, f"stop messages: {log!r}")
+
+records = [json.loads(l) for l in open(audit)]
+invocations = [r for r in records if r["event"] == "invocation"]
+check(len(invocations) == 11, f"{len(invocations)} invocation records")
+check(any(r["tenant"] == "alice" and r["outcome"] == "ok" for r in invocations), "alice's record")
+
+if failures:
+    sys.exit(f"serve: {len(failures)} checks failed")
+print("serve: all checks passed")

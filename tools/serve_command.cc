@@ -1,0 +1,322 @@
+// warden serve: the multi-tenant host (policy/host/) behind HTTP, with cpp-httplib (Debian's
+// libcpp-httplib-dev). docs/serve.md is the reference.
+#include <fmt/core.h>
+#include <httplib.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <charconv>
+#include <atomic>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "decoder/untrusted_text.h"
+#include "hostabi/manifest.h"
+#include "policy/host/plugin_host.h"
+#include "tools/cli.h"
+
+namespace warden::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kHelp =
+    R"help(usage: warden serve --policy FILE --plugins DIR [--listen HOST:PORT] [--audit-log FILE
+                    [--audit-fail-closed]] [--max-body BYTES] [--max-instances N]
+                    [--prewarm N] [--threads N]
+
+Runs the plugins of DIR for many tenants behind HTTP: each call runs on the tenant's own
+instance, under the capability gate of the tier policy FILE.
+
+  --policy FILE        the tier policy (docs/policy.md); plugins are admitted under their
+                       document in it, else its default_tier
+  --plugins DIR        each DIR/ID.wasm (or DIR/ID.json, an Extism manifest) is plugin ID; a
+                       signature beside it (ID.wasm.sig, or ID.dsse) is verified with the
+                       tier's keys. A plugin the gate refuses is reported and not served
+  --listen HOST:PORT   where to listen (default 127.0.0.1:8080; port 0: any free port, printed)
+  --audit-log FILE     append JSON-lines audit records (docs/host.md)
+  --audit-fail-closed  refuse every call whose audit record cannot be written
+  --max-body BYTES     the largest request body (default 1048576); larger: 413
+  --max-instances N    instances bound to tenants, across plugins (default 1024)
+  --prewarm N          fresh instances kept ready per plugin (default 0)
+  --threads N          HTTP worker threads (default 8)
+  -h, --help           show this help
+
+API:
+  POST /v1/plugins/ID/call/FUNCTION   header X-Tenant-Id (required), body = input;
+                                      200 with the output, else a JSON error (docs/serve.md)
+  GET  /metrics                       Prometheus text format
+  GET  /healthz                       {"status":"ok","plugins":[...]}
+
+SIGTERM or SIGINT stops accepting connections, lets the calls in flight finish, then exits 0.
+Not yet: the admin API (upload, canary, promote, rollback), --state, picking up changed files.
+
+exit status: 0 after a clean stop, 1 when the policy, a listed file or the address cannot be
+used, 2 for usage errors.
+)help";
+
+// The HTTP status of each outcome (docs/serve.md has the table).
+int status_of(host::HostError::Kind kind) {
+  using K = host::HostError::Kind;
+  switch (kind) {
+    case K::BadRequest: return 400;
+    case K::UnknownPlugin: return 404;
+    case K::Admission: return 403;
+    case K::Denied: return 403;
+    case K::Quota: return 429;
+    case K::Timeout: return 504;
+    case K::OutOfFuel: return 508;
+    case K::Oom: return 507;
+    case K::Trap: return 500;
+    case K::PluginFailed: return 422;
+    case K::PoolFull: return 503;
+    case K::Audit: return 503;
+  }
+  return 500;
+}
+
+void json_error(httplib::Response& res, int status, std::string_view kind,
+                std::string_view message) {
+  const nlohmann::json body = {{"error", std::string(kind)},
+                               {"message", escape_untrusted(message, 4096)}};
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+struct Loaded {
+  std::string id, version, file;
+};
+
+// The plugins of `dir`, admitted into `host`; refusals are printed and skipped.
+std::vector<Loaded> load_plugins(host::PluginHost& host, const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string ext = entry.path().extension().string();
+    if (entry.is_regular_file() && (ext == ".wasm" || ext == ".json"))
+      files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<Loaded> loaded;
+  for (const fs::path& file : files) {
+    const std::string id = file.stem().string();
+    std::vector<uint8_t> bytes;
+    std::string reason;
+    if (!read_file(file.string(), bytes, reason)) {
+      fmt::print(stderr, "warden serve: {}: cannot read: {}\n", escape_untrusted(file.string()),
+                 reason);
+      continue;
+    }
+    extism::Manifest manifest;
+    if (file.extension() == ".json") {
+      auto parsed =
+          extism::parse_manifest({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+      if (!parsed) {
+        fmt::print(stderr, "warden serve: {}: {}\n", escape_untrusted(file.string()),
+                   parsed.error().message);
+        continue;
+      }
+      manifest = std::move(*parsed);
+    } else {
+      extism::WasmSource main;
+      main.data = bytes;
+      manifest.wasm.push_back(std::move(main));
+    }
+    std::optional<std::vector<uint8_t>> signature;
+    for (const fs::path& sig : {fs::path(file.string() + ".sig"), dir / (id + ".dsse")}) {
+      std::vector<uint8_t> s;
+      if (fs::exists(sig, ec) && read_file(sig.string(), s, reason, policy::kMaxSignatureBytes)) {
+        signature = std::move(s);
+        break;
+      }
+    }
+    // The version names the bytes: a replaced file is another version.
+    const std::string version = extism::sha256_hex(bytes).substr(0, 12);
+    if (auto added = host.add(id, version, manifest, std::move(signature)); !added) {
+      fmt::print(stderr, "warden serve: plugin {} refused: {}\n", quote_untrusted(id),
+                 added.error().message);
+      continue;
+    }
+    loaded.push_back({id, version, file.string()});
+  }
+  return loaded;
+}
+
+}  // namespace
+
+int serve_command(const std::vector<std::string>& args) {
+  std::string policy_file, plugins_dir, listen = "127.0.0.1:8080", audit_file;
+  bool fail_closed = false;
+  uint64_t max_body = 1 << 20, max_instances = 1024, prewarm = 0, threads = 8;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= args.size()) return false;
+      out = args[++i];
+      return true;
+    };
+    auto number = [&](uint64_t& out, uint64_t min, uint64_t max) {
+      std::string v;
+      if (!value(v)) return false;
+      uint64_t n = 0;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max) return false;
+      out = n;
+      return true;
+    };
+    if (a == "-h" || a == "--help") {
+      fmt::print("{}", kHelp);
+      return kExitOk;
+    } else if (a == "--policy") {
+      if (!value(policy_file)) return usage_error("serve", "--policy needs a FILE");
+    } else if (a == "--plugins") {
+      if (!value(plugins_dir)) return usage_error("serve", "--plugins needs a DIR");
+    } else if (a == "--listen") {
+      if (!value(listen)) return usage_error("serve", "--listen needs HOST:PORT");
+    } else if (a == "--audit-log") {
+      if (!value(audit_file)) return usage_error("serve", "--audit-log needs a FILE");
+    } else if (a == "--audit-fail-closed") {
+      fail_closed = true;
+    } else if (a == "--max-body") {
+      if (!number(max_body, 1, uint64_t{1} << 32))
+        return usage_error("serve", "--max-body needs 1..4294967296");
+    } else if (a == "--max-instances") {
+      if (!number(max_instances, 1, 1'000'000))
+        return usage_error("serve", "--max-instances needs 1..1000000");
+    } else if (a == "--prewarm") {
+      if (!number(prewarm, 0, 64)) return usage_error("serve", "--prewarm needs 0..64");
+    } else if (a == "--threads") {
+      if (!number(threads, 1, 256)) return usage_error("serve", "--threads needs 1..256");
+    } else {
+      return usage_error("serve", "unknown argument '" + escape_untrusted(a) + "'");
+    }
+  }
+  if (policy_file.empty() || plugins_dir.empty())
+    return usage_error("serve", "--policy FILE and --plugins DIR are required");
+  if (fail_closed && audit_file.empty())
+    return usage_error("serve", "--audit-fail-closed needs --audit-log");
+  const size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    const std::string p = listen.substr(colon + 1);
+    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+    if (ec != std::errc() || end != p.data() + p.size() || port < 0 || port > 65535) port = -1;
+  }
+  if (port < 0 || colon == 0)
+    return usage_error("serve", "--listen needs HOST:PORT, got '" + escape_untrusted(listen) + "'");
+  const std::string host_name = listen.substr(0, colon);
+
+  auto policy = policy::Policy::load(policy_file);
+  if (!policy) {
+    for (const policy::PolicyError& e : policy.error()) fmt::print(stderr, "{}\n", e.text());
+    fmt::print(stderr, "error: the policy is not valid; see `warden policy check`\n");
+    return kExitFailure;
+  }
+  for (const policy::PolicyError& w : policy->warnings()) fmt::print(stderr, "{}\n", w.text());
+  std::error_code ec;
+  if (!fs::is_directory(plugins_dir, ec)) {
+    fmt::print(stderr, "error: {}: not a directory\n", escape_untrusted(plugins_dir));
+    return kExitFailure;
+  }
+  host::HostOptions options;
+  options.pool.max_instances = max_instances;
+  options.pool.prewarm = prewarm;
+  auto metrics = std::make_shared<host::HostMetrics>();
+  options.metrics = metrics;
+  if (!audit_file.empty()) {
+    auto log = host::AuditLog::open(audit_file, {.fail_closed = fail_closed});
+    if (!log) {
+      fmt::print(stderr, "error: {}\n", log.error());
+      return kExitFailure;
+    }
+    options.audit = std::move(*log);
+  }
+  // SIGTERM and SIGINT are taken by one thread (sigwait), blocked everywhere else: the HTTP
+  // threads start after this.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a client that goes away is an error on its socket, not our end
+
+  host::PluginHost plugins(std::move(*policy), std::move(options));
+  const std::vector<Loaded> loaded = load_plugins(plugins, plugins_dir);
+
+  httplib::Server server;
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.set_payload_max_length(max_body);
+  std::atomic<uint64_t> in_flight{0};
+
+  server.Post(R"(/v1/plugins/([^/]+)/call/([^/]+))",
+              [&](const httplib::Request& req, httplib::Response& res) {
+                ++in_flight;
+                struct Done {
+                  std::atomic<uint64_t>& n;
+                  ~Done() { --n; }
+                } done{in_flight};
+                const std::string tenant = req.get_header_value("X-Tenant-Id");
+                if (tenant.empty())
+                  return json_error(res, 400, "bad_request", "a call needs an X-Tenant-Id header");
+                auto r = plugins.call(req.matches[1].str(), tenant, req.matches[2].str(), req.body);
+                if (!r)
+                  return json_error(res, status_of(r.error().kind),
+                                    host::host_error_kind_name(r.error().kind), r.error().message);
+                res.status = 200;
+                res.set_content(r->output, "application/octet-stream");
+              });
+  server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics->text(), "text/plain; version=0.0.4");
+  });
+  server.Get("/healthz", [&](const httplib::Request&, httplib::Response& res) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const Loaded& l : loaded)
+      list.push_back({{"id", escape_untrusted(l.id)}, {"version", l.version}});
+    res.set_content(nlohmann::json{{"status", "ok"}, {"plugins", list}}.dump(), "application/json");
+  });
+  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // a handler's own error
+    if (res.status == 404)
+      return json_error(res, 404, "not_found", "no route " + req.method + " " + req.path);
+    if (res.status == 413)
+      return json_error(res, 413, "bad_request", "the request body is over --max-body");
+    if (res.status == 400)
+      return json_error(res, 400, "bad_request",
+                        "malformed request (a POST needs a Content-Length or chunked body)");
+    json_error(res, res.status, "http_error", "HTTP " + std::to_string(res.status));
+  });
+
+  const int bound = port == 0 ? server.bind_to_any_port(host_name)
+                              : (server.bind_to_port(host_name, port) ? port : -1);
+  if (bound < 0) {
+    fmt::print(stderr, "error: cannot listen on {}\n", escape_untrusted(listen));
+    return kExitFailure;
+  }
+  std::string names;
+  for (const Loaded& l : loaded) names += " " + escape_untrusted(l.id) + "@" + l.version;
+  fmt::print(stderr, "warden serve: listening on http://{}:{} ({} plugin{}:{})\n",
+             escape_untrusted(host_name), bound, loaded.size(), loaded.size() == 1 ? "" : "s",
+             names);
+  std::fflush(stderr);
+
+  std::atomic<bool> signalled{false};
+  std::thread stopper([&] {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    signalled = true;
+    fmt::print(stderr, "warden serve: {}: stopping ({} calls in flight)\n",
+               signal_number == SIGTERM ? "SIGTERM" : "SIGINT", in_flight.load());
+    server.stop();
+  });
+  const bool ok = server.listen_after_bind();
+  // listen_after_bind returns once stopped, after the worker threads finished their requests.
+  if (!ok && server.is_running()) fmt::print(stderr, "error: the server stopped on an error\n");
+  if (!signalled) pthread_kill(stopper.native_handle(), SIGTERM);  // wakes its sigwait
+  stopper.join();
+  fmt::print(stderr, "warden serve: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace warden::cli
