@@ -277,24 +277,14 @@ Result<void, HostError> PluginHost::add_canary(const std::string& plugin_id,
 }
 
 Result<void, HostError> PluginHost::promote(std::string_view plugin_id) {
-  std::string drop, version;
-  {
-    std::unique_lock lock(registry_mutex_);
-    auto it = rollouts_.find(plugin_id);
-    if (it == rollouts_.end() || !it->second.canary)
-      return Failure{HostError{HostError::Kind::UnknownPlugin,
-                               "plugin " + quote_untrusted(plugin_id) + " has no canary"}};
-    drop = it->second.active.key;
-    it->second.active = std::move(*it->second.canary);
-    it->second.canary.reset();
-    version = it->second.active.version;
-  }
-  pool_.remove_version(drop);
-  audit_rollout(plugin_id, version, "promoted", "by request");
-  return {};
+  return end_canary(plugin_id, /*promote=*/true);
 }
 
 Result<void, HostError> PluginHost::rollback(std::string_view plugin_id) {
+  return end_canary(plugin_id, /*promote=*/false);
+}
+
+Result<void, HostError> PluginHost::end_canary(std::string_view plugin_id, bool promote) {
   std::string drop, version;
   {
     std::unique_lock lock(registry_mutex_);
@@ -302,12 +292,14 @@ Result<void, HostError> PluginHost::rollback(std::string_view plugin_id) {
     if (it == rollouts_.end() || !it->second.canary)
       return Failure{HostError{HostError::Kind::UnknownPlugin,
                                "plugin " + quote_untrusted(plugin_id) + " has no canary"}};
-    drop = it->second.canary->key;
-    version = it->second.canary->version;
-    it->second.canary.reset();
+    Rollout& r = it->second;
+    version = r.canary->version;
+    drop = promote ? r.active.key : r.canary->key;
+    if (promote) r.active = std::move(*r.canary);
+    r.canary.reset();
   }
   pool_.remove_version(drop);
-  audit_rollout(plugin_id, version, "rolled_back", "by request");
+  audit_rollout(plugin_id, version, promote ? "promoted" : "rolled_back", "by request");
   return {};
 }
 

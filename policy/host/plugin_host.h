@@ -162,6 +162,7 @@ class PluginHost {
   // Returns the version keys the pool must drop.
   std::vector<std::string> judge_locked(Rollout& r, std::string_view plugin_id, bool on_canary,
                                         const HostError* error);
+  Result<void, HostError> end_canary(std::string_view plugin_id, bool promote);
   void audit_rollout(std::string_view plugin_id, std::string_view version, std::string_view action,
                      std::string_view reason) const;
   std::chrono::steady_clock::time_point now() const;

@@ -114,16 +114,17 @@ Result<TenantPool::Lease, HostError> TenantPool::acquire(const std::string& key,
   std::unique_lock lock(mutex_);
   const auto now = clock_();
   evict_expired_locked(now, dead);
-  auto found = entries_.find(entry_key(key, tenant));
-  if (found != entries_.end() && !found->second->retired) {
-    std::shared_ptr<Entry> e = found->second;
+  // The tenant's own instance, most recently used now.
+  auto reuse = [&](std::shared_ptr<Entry> e) {
     ++e->users;
     e->last_used = now;
     lru_.splice(lru_.begin(), lru_, e->lru);
     ++counters_.reused;
     lock.unlock();
     return Lease(this, std::move(e));
-  }
+  };
+  auto found = entries_.find(entry_key(key, tenant));
+  if (found != entries_.end() && !found->second->retired) return reuse(found->second);
   auto v = versions_.find(key);
   if (v == versions_.end())
     return Failure{HostError{HostError::Kind::UnknownPlugin,
@@ -149,15 +150,7 @@ Result<TenantPool::Lease, HostError> TenantPool::acquire(const std::string& key,
       return Failure{HostError{HostError::Kind::UnknownPlugin,
                                "plugin version " + quote_untrusted(key) + " was removed"}};
     found = entries_.find(entry_key(key, tenant));
-    if (found != entries_.end() && !found->second->retired) {
-      std::shared_ptr<Entry> e = found->second;
-      ++e->users;
-      e->last_used = now;
-      lru_.splice(lru_.begin(), lru_, e->lru);
-      ++counters_.reused;
-      lock.unlock();
-      return Lease(this, std::move(e));
-    }
+    if (found != entries_.end() && !found->second->retired) return reuse(found->second);
   }
   while (entries_.size() >= options_.max_instances) {
     if (!evict_one_idle_locked(dead))
