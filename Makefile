@@ -93,6 +93,7 @@ bench: deps
 	$(BUILD)/bench/decode_validate_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 	bench/compare-validate.sh $(BUILD)
 	bench/plugin-compare.sh $(BUILD)
+	bench/serve-load.sh $(BUILD)
 
 clean:
 	rm -rf build

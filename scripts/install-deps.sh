@@ -18,6 +18,7 @@ packages=(
   prometheus-cpp-dev                     # the multi-tenant host's metrics (Prometheus text format)
   prometheus                             # promtool, which checks the metrics in the tests
   libcpp-httplib-dev curl                # warden serve's HTTP server; curl for the demo's calls
+  wrk                                    # the load generator of bench/serve-load.sh
 )
 
 missing=()

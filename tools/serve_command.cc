@@ -248,6 +248,8 @@ int serve_command(const std::vector<std::string>& args) {
   httplib::Server server;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(max_body);
+  // Without it a response's headers and body wait on the client's delayed ACK: +40 ms a call.
+  server.set_tcp_nodelay(true);
   std::atomic<uint64_t> in_flight{0};
 
   server.Post(R"(/v1/plugins/([^/]+)/call/([^/]+))",
