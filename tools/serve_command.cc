@@ -14,6 +14,7 @@
 
 #include "decoder/untrusted_text.h"
 #include "hostabi/manifest.h"
+#include "policy/host/kv_functions.h"
 #include "policy/host/plugin_host.h"
 #include "tools/cli.h"
 
@@ -25,7 +26,7 @@ namespace fs = std::filesystem;
 constexpr const char* kHelp =
     R"help(usage: warden serve --policy FILE --plugins DIR [--listen HOST:PORT] [--audit-log FILE
                     [--audit-fail-closed]] [--max-body BYTES] [--max-instances N]
-                    [--prewarm N] [--threads N]
+                    [--prewarm N] [--threads N] [--state sqlite:PATH]
 
 Runs the plugins of DIR for many tenants behind HTTP: each call runs on the tenant's own
 instance, under the capability gate of the tier policy FILE.
@@ -42,6 +43,8 @@ instance, under the capability gate of the tier policy FILE.
   --max-instances N    instances bound to tenants, across plugins (default 1024)
   --prewarm N          fresh instances kept ready per plugin (default 0)
   --threads N          HTTP worker threads (default 8)
+  --state sqlite:PATH  shared state for plugins ("warden:kv", docs/host.md) in an SQLite file;
+                       tiers grant it with the capabilities kv, kv_shared_read, kv_shared_write
   -h, --help           show this help
 
 API:
@@ -51,7 +54,8 @@ API:
   GET  /healthz                       {"status":"ok","plugins":[...]}
 
 SIGTERM or SIGINT stops accepting connections, lets the calls in flight finish, then exits 0.
-Not yet: the admin API (upload, canary, promote, rollback), --state, picking up changed files.
+Not yet: the admin API (upload, canary, promote, rollback), a Redis --state, picking up
+changed files.
 
 exit status: 0 after a clean stop, 1 when the policy, a listed file or the address cannot be
 used, 2 for usage errors.
@@ -147,7 +151,7 @@ std::vector<Loaded> load_plugins(host::PluginHost& host, const fs::path& dir) {
 }  // namespace
 
 int serve_command(const std::vector<std::string>& args) {
-  std::string policy_file, plugins_dir, listen = "127.0.0.1:8080", audit_file;
+  std::string policy_file, plugins_dir, listen = "127.0.0.1:8080", audit_file, state;
   bool fail_closed = false;
   uint64_t max_body = 1 << 20, max_instances = 1024, prewarm = 0, threads = 8;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -177,6 +181,9 @@ int serve_command(const std::vector<std::string>& args) {
       if (!value(listen)) return usage_error("serve", "--listen needs HOST:PORT");
     } else if (a == "--audit-log") {
       if (!value(audit_file)) return usage_error("serve", "--audit-log needs a FILE");
+    } else if (a == "--state") {
+      if (!value(state) || !state.starts_with("sqlite:") || state.size() == 7)
+        return usage_error("serve", "--state needs sqlite:PATH (a Redis backend is not there yet)");
     } else if (a == "--audit-fail-closed") {
       fail_closed = true;
     } else if (a == "--max-body") {
@@ -208,7 +215,9 @@ int serve_command(const std::vector<std::string>& args) {
     return usage_error("serve", "--listen needs HOST:PORT, got '" + escape_untrusted(listen) + "'");
   const std::string host_name = listen.substr(0, colon);
 
-  auto policy = policy::Policy::load(policy_file);
+  policy::LoadOptions load_options;
+  load_options.extra_capabilities = host::kv_capabilities();  // grantable with or without --state
+  auto policy = policy::Policy::load(policy_file, load_options);
   if (!policy) {
     for (const policy::PolicyError& e : policy.error()) fmt::print(stderr, "{}\n", e.text());
     fmt::print(stderr, "error: the policy is not valid; see `warden policy check`\n");
@@ -225,6 +234,14 @@ int serve_command(const std::vector<std::string>& args) {
   options.pool.prewarm = prewarm;
   auto metrics = std::make_shared<host::HostMetrics>();
   options.metrics = metrics;
+  if (!state.empty()) {
+    auto kv = host::open_sqlite_store(state.substr(7));
+    if (!kv) {
+      fmt::print(stderr, "error: {}\n", kv.error().message);
+      return kExitFailure;
+    }
+    options.kv = std::move(*kv);
+  }
   if (!audit_file.empty()) {
     auto log = host::AuditLog::open(audit_file, {.fail_closed = fail_closed});
     if (!log) {

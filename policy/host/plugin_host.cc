@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "decoder/untrusted_text.h"
+#include "policy/host/kv_functions.h"
 
 namespace warden::host {
 
@@ -94,7 +95,10 @@ double tenant_fraction(std::string_view tenant) {
 PluginHost::PluginHost(policy::Policy policy, HostOptions options)
     : policy_(std::move(policy)),
       options_(std::move(options)),
-      pool_(options_.pool, options_.clock) {}
+      pool_(options_.pool, options_.clock) {
+  if (options_.kv)
+    for (TenantFunction& f : kv_functions(options_.kv)) options_.functions.push_back(std::move(f));
+}
 
 PluginHost::~PluginHost() = default;
 

@@ -20,6 +20,7 @@
 #include "policy/host/audit_log.h"
 #include "policy/host/host_error.h"
 #include "policy/host/host_metrics.h"
+#include "policy/host/kv_store.h"
 #include "policy/host/tenant_pool.h"
 
 namespace warden::host {
@@ -53,6 +54,9 @@ struct HostOptions {
   std::vector<TenantFunction> functions;
   std::shared_ptr<AuditLog> audit;       // none: no records (and no fail-closed)
   std::shared_ptr<HostMetrics> metrics;  // none: nothing counted
+  // Shared state (kv_functions.h): with a store, plugins may import "warden:kv" (granted by the
+  // capabilities kv, kv_shared_read, kv_shared_write; see kv_capabilities()).
+  std::shared_ptr<KvStore> kv;
   // The base of every instance's options (WASI, logging, the embedder's quota); functions given
   // here are not tenant-scoped.
   extism::PluginOptions plugin_options;

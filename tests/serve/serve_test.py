@@ -3,7 +3,10 @@
 tenant isolation, each outcome's status code and JSON error, the body cap, /metrics (with
 promtool), /healthz, the audit log, and a SIGTERM that lets the call in flight finish.
 
-usage: serve_test.py WARDEN PLUGINS_DIR WORK_DIR"""
+Then, with --state sqlite:FILE, the "warden:kv" state of tests/testdata/host_kv.wat: per tenant,
+and still there after a restart.
+
+usage: serve_test.py WARDEN PLUGINS_DIR WORK_DIR TEST_DATA_DIR"""
 import json
 import os
 import re
@@ -16,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 
-warden, plugins, work = (os.path.abspath(a) for a in sys.argv[1:4])
+warden, plugins, work, testdata = (os.path.abspath(a) for a in sys.argv[1:5])
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(os.path.join(work, "plugins"))
 for name in ("count_vowels", "hostile", "errors", "http_fetcher"):
@@ -35,34 +38,38 @@ def check(condition, what):
         print("FAIL:", what)
 
 
-server = subprocess.Popen(
-    [warden, "serve", "--policy", "policy.yaml", "--plugins", "plugins", "--listen",
-     "127.0.0.1:0", "--audit-log", audit, "--max-body", "65536"],
-    cwd=work, stderr=subprocess.PIPE, text=True)
-stderr_lines = []
-port = None
-deadline = time.time() + 30
-while time.time() < deadline:
-    line = server.stderr.readline()
-    if not line:
-        break
-    stderr_lines.append(line)
-    m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-    if m:
-        port = int(m.group(1))
-        break
-if port is None:
-    server.kill()
-    sys.exit("serve did not start: " + "".join(stderr_lines))
-rest = []
-threading.Thread(target=lambda: rest.extend(server.stderr), daemon=True).start()
-base = f"http://127.0.0.1:{port}"
+def start(args, cwd):
+    """Starts warden serve; returns (process, base URL, startup lines, the rest of stderr)."""
+    proc = subprocess.Popen([warden, "serve", "--listen", "127.0.0.1:0"] + args, cwd=cwd,
+                            stderr=subprocess.PIPE, text=True)
+    lines, found = [], None
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        if m:
+            found = int(m.group(1))
+            break
+    if found is None:
+        proc.kill()
+        sys.exit("serve did not start: " + "".join(lines))
+    rest = []
+    threading.Thread(target=lambda: rest.extend(proc.stderr), daemon=True).start()
+    return proc, f"http://127.0.0.1:{found}", lines, rest
+
+
+server, base, stderr_lines, rest = start(
+    ["--policy", "policy.yaml", "--plugins", "plugins", "--audit-log", audit, "--max-body",
+     "65536"], work)
 check(any('plugin "http_fetcher" refused' in l and "network_outbound_allowlist" in l
           for l in stderr_lines), "the refused plugin is reported")
 
 
-def request(method, path, body=b"", tenant=None):
-    req = urllib.request.Request(base + path, data=body if method == "POST" else None,
+def request(method, path, body=b"", tenant=None, base_url=None):
+    req = urllib.request.Request((base_url or base) + path, data=body if method == "POST" else None,
                                  method=method)
     if tenant is not None:
         req.add_header("X-Tenant-Id", tenant)
@@ -155,6 +162,32 @@ records = [json.loads(l) for l in open(audit)]
 invocations = [r for r in records if r["event"] == "invocation"]
 check(len(invocations) == 11, f"{len(invocations)} invocation records")
 check(any(r["tenant"] == "alice" and r["outcome"] == "ok" for r in invocations), "alice's record")
+
+# --state sqlite:FILE: each tenant's "warden:kv" namespace, kept across a restart.
+state_dir = os.path.join(work, "state")
+os.makedirs(os.path.join(state_dir, "plugins"))
+shutil.copy(os.path.join(testdata, "host_kv.wasm"), os.path.join(state_dir, "plugins"))
+with open(os.path.join(state_dir, "policy.yaml"), "w") as f:
+    f.write("default_tier: t\ntiers:\n  t:\n"
+            "    capabilities: [kv, kv_shared_read, kv_shared_write]\n")
+state_args = ["--policy", "policy.yaml", "--plugins", "plugins", "--state", "sqlite:state.db"]
+
+
+def kv_call(url, function, tenant, body=b""):
+    return request("POST", f"/v1/plugins/host_kv/call/{function}", body, tenant, url)
+
+
+proc, url, _, _ = start(state_args, state_dir)
+check(kv_call(url, "put", "alice", b"alice-state") == (200, b"0"), "kv put")
+check(kv_call(url, "get", "bob") == (200, b""), "bob sees nothing of alice's")
+check(kv_call(url, "sput", "alice", b"shared") == (200, b"0"), "kv shared put")
+proc.send_signal(signal.SIGTERM)
+check(proc.wait(timeout=30) == 0, "state server stops")
+proc, url, _, _ = start(state_args, state_dir)
+check(kv_call(url, "get", "alice") == (200, b"alice-state"), "alice's state after a restart")
+check(kv_call(url, "sget", "bob") == (200, b"shared"), "the shared namespace after a restart")
+proc.send_signal(signal.SIGTERM)
+proc.wait(timeout=30)
 
 if failures:
     sys.exit(f"serve: {len(failures)} checks failed")
