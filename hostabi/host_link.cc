@@ -221,6 +221,7 @@ void PluginAccount::record(GateEvent event) {
     case GateEvent::Kind::QuotaRefused:
       quota_refusals.fetch_add(1, std::memory_order_relaxed);
       break;
+    case GateEvent::Kind::HostBlocked: hosts_blocked.fetch_add(1, std::memory_order_relaxed); break;
   }
   GateEventSink sink;
   {
@@ -276,6 +277,7 @@ PluginAccount::Counters PluginAccount::counters() const {
   c.denied_at_link = denied_at_link.load();
   c.denied_at_call = denied_at_call.load();
   c.quota_refusals = quota_refusals.load();
+  c.hosts_blocked = hosts_blocked.load();
   return c;
 }
 

@@ -69,12 +69,14 @@ struct GateEvent {
     RateLimited,         // host_calls_per_second
     ConcurrencyRefused,  // concurrent_calls
     QuotaRefused,        // cpu_seconds_per_call, max_output_bytes, http_egress_bytes_per_call
+    HostBlocked,         // an HTTP request to a host allowed_hosts does not allow
   };
   Kind kind;
   std::string plugin_id;
   std::string function;    // "module name" of the host function involved, if any
   std::string capability;  // its capability, if any
   std::string message;     // the error the plugin's caller saw
+  std::string target{};    // HostBlocked: the host (escaped)
 };
 using GateEventSink = std::function<void(const GateEvent&)>;
 
@@ -113,10 +115,11 @@ class PluginAccount {
     uint64_t calls_refused_concurrency = 0, host_calls_rate_limited = 0;
     uint64_t denied_at_link = 0, denied_at_call = 0;
     uint64_t quota_refusals = 0;  // cpu, output, egress (each call that failed on a quota)
+    uint64_t hosts_blocked = 0;   // HTTP requests to hosts not allowed
   };
   Counters counters() const;
   std::atomic<uint64_t> calls_refused_concurrency{0}, host_calls_rate_limited{0}, denied_at_link{0},
-      denied_at_call{0}, quota_refusals{0};
+      denied_at_call{0}, quota_refusals{0}, hosts_blocked{0};
 
  private:
   std::string plugin_id_;

@@ -199,9 +199,12 @@ std::pair<std::optional<HttpResponse>, std::optional<HttpError>> http_fetch(
   std::optional<std::string_view> body = request.body;
   for (int hop = 0;; ++hop) {
     const auto host = url_host(url);
-    if (!host || !allowed(limits, *host))
-      return fail(HttpError::Kind::NotAllowed,
-                  "HTTP request to " + escape_untrusted(url, 2048) + " is not allowed");
+    if (!host || !allowed(limits, *host)) {
+      auto refused = fail(HttpError::Kind::NotAllowed,
+                          "HTTP request to " + escape_untrusted(url, 2048) + " is not allowed");
+      refused.second->host = host ? escape_untrusted(*host, 256) : std::string("(no host)");
+      return refused;
+    }
 
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
     if (!curl) return fail(HttpError::Kind::Failed, "HTTP client could not start");

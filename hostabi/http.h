@@ -40,6 +40,7 @@ struct HttpLimits {
 struct HttpError {
   enum class Kind { NotAllowed, Invalid, TooLarge, Timeout, Failed } kind;
   std::string message;
+  std::string host{};  // NotAllowed: the host refused (escaped), for the gate's record
 };
 
 // Performs the request. Failures: "HTTP request to URL is not allowed", "timeout", a response

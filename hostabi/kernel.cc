@@ -234,6 +234,7 @@ HostResult fn_http_request(Kernel& k, CallContext& ctx, Args a, Results r) {
   auto [response, error] = http_fetch(request, limits);
   if (error) {
     if (error->kind == HttpError::Kind::Timeout) return Failure{timed_out()};
+    if (error->kind == HttpError::Kind::NotAllowed) k.blocked_host = error->host;
     if (k.quota.http_egress_bytes_per_call && error->kind == HttpError::Kind::TooLarge) {
       k.egress_refused = true;
       return Failure{
@@ -296,6 +297,7 @@ bool Kernel::begin_call(std::span<const uint8_t> input) {
   logged_bytes = 0;
   egress_bytes = 0;
   egress_refused = false;
+  blocked_host.clear();
   log_capped = false;
   input_length = input.size();
   input_handle = input.empty() ? 0 : region.alloc_copy(input);

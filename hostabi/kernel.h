@@ -63,6 +63,7 @@ class Kernel {
   size_t logged_bytes = 0;      // this call
   uint64_t egress_bytes = 0;    // this call: HTTP request bodies sent and responses received
   bool egress_refused = false;  // this call went over http_egress_bytes_per_call
+  std::string blocked_host;     // this call's HTTP request to a host not allowed (escaped)
   bool log_capped = false;
 
   // HTTP.

@@ -537,6 +537,11 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
       if (cpu_quota_hit_.load(std::memory_order_relaxed) || kernel_->egress_refused)
         account_->record(
             {GateEvent::Kind::QuotaRefused, account_->plugin_id(), "", "", error.message});
+      if (!kernel_->blocked_host.empty())
+        account_->record({GateEvent::Kind::HostBlocked, account_->plugin_id(),
+                          "extism:host/env http_request",
+                          std::string(capability::kNetwork), error.message,
+                          kernel_->blocked_host});
       // The reference gives rc 134 only to a trap without an error set (a PDK's abort handler
       // sets one, then traps); the message stays the trap's.
       if (error.rc == 134 && kernel_->error_message()) error.rc = -1;

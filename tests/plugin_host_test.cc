@@ -548,6 +548,7 @@ TEST_F(Host, MetricsCountEveryOutcomeAndPassPromtool) {
   has(R"(extism_plugin_call_duration_ms_count{plugin="notes"} 5)");
   has(R"(extism_plugin_memory_pages_used{plugin="notes",tenant="bob"} 1)");
   has(R"(plugin_rollout_events_total{action="active",plugin_id="notes"} 1)");
+  has(R"(plugin_memory_limit_pages{plugin_id="notes"} 256)");  // memory: 16MiB
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
   const std::string checked = promtool_check(text, dir_);
   EXPECT_EQ(checked, kPromtoolClean) << checked;
@@ -574,6 +575,42 @@ tiers:
       text.find(R"(extism_plugin_calls_total{function="note",plugin="notes",status="denied"} 1)"),
       std::string::npos)
       << text;
+  EXPECT_EQ(promtool_check(text, dir_), kPromtoolClean);
+}
+
+TEST_F(Host, ABlockedHostRequestIsADenialWithItsHost) {
+  HostOptions options;
+  auto metrics = std::make_shared<HostMetrics>();
+  options.metrics = metrics;
+  auto log = AuditLog::open((dir_ / "audit.jsonl").string());
+  ASSERT_TRUE(log);
+  options.audit = std::move(*log);
+  PluginHost host(load(R"(default_tier: net
+tiers:
+  net:
+    capabilities: [network_outbound_allowlist, log_emit]
+    resource_limits:
+      allowed_hosts: [example.com]
+)"),
+                  std::move(options));
+  ASSERT_TRUE(host.add("fetcher", "1", manifest("gate_plugin")));
+  // Refused before any connection: nothing is contacted.
+  auto r = host.call("fetcher", "mallory", "fetch", R"({"url":"http://127.0.0.1:9/exfil"})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, Kind::Denied);
+  EXPECT_EQ(r.error().message, "HTTP request to http://127.0.0.1:9/exfil is not allowed");
+  const std::string text = metrics->text();
+  EXPECT_NE(
+      text.find(
+          R"(extism_plugin_blocked_host_requests_total{host="127.0.0.1",plugin="fetcher"} 1)"),
+      std::string::npos)
+      << text;
+  const auto recs = records(dir_ / "audit.jsonl");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0]["kind"], "host_blocked");
+  EXPECT_EQ(recs[0]["target"], "127.0.0.1");
+  EXPECT_EQ(recs[0]["tenant"], "mallory");
+  EXPECT_EQ(recs[1]["outcome"], "denied");
   EXPECT_EQ(promtool_check(text, dir_), kPromtoolClean);
 }
 

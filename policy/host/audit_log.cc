@@ -108,6 +108,7 @@ bool AuditLog::denial(const DenialRecord& r) {
             {"kind", std::string(r.kind)}, {"message", text(r.message)}};
   if (!r.function.empty()) j["function"] = text(r.function);
   if (!r.capability.empty()) j["capability"] = text(r.capability);
+  if (!r.target.empty()) j["target"] = text(r.target);
   return write_line(j.dump());
 }
 

@@ -30,6 +30,7 @@ struct InvocationRecord {
 // A refusal by the gate (hostabi's GateEvent) during a tenant's call.
 struct DenialRecord {
   std::string_view plugin_id, tenant_id, kind, function, capability, message;
+  std::string_view target = {};  // a blocked HTTP request's host
 };
 
 // A step of a version's rollout: "active" (added), "canary", "promoted", "rolled_back".

@@ -69,6 +69,10 @@ struct HostMetrics::Impl {
                                    .Name("extism_plugin_output_oversized_total")
                                    .Help("Calls refused for an output over max_output_bytes")
                                    .Register(*registry);
+  Family<Counter>& blocked = BuildCounter()
+                                 .Name("extism_plugin_blocked_host_requests_total")
+                                 .Help("HTTP requests to hosts the plugin may not reach")
+                                 .Register(*registry);
   Family<Counter>& invocations = BuildCounter()
                                      .Name("plugin_invocations_total")
                                      .Help("Plugin invocations by plugin, tier and outcome")
@@ -85,6 +89,16 @@ struct HostMetrics::Impl {
                              .Name("plugin_memory_pages")
                              .Help("Linear memory pages of the plugin's last call")
                              .Register(*registry);
+  Family<Gauge>& memory_limit =
+      BuildGauge()
+          .Name("plugin_memory_limit_pages")
+          .Help("The memory quota of the plugin's active version, in pages")
+          .Register(*registry);
+  Family<Gauge>& cpu_limit =
+      BuildGauge()
+          .Name("plugin_cpu_seconds_per_call_limit")
+          .Help("The cpu_seconds_per_call quota of the plugin's active version")
+          .Register(*registry);
   Family<Counter>& quota = BuildCounter()
                                .Name("plugin_quota_rejected_total")
                                .Help("Calls refused by a quota, by reason")
@@ -99,7 +113,7 @@ struct HostMetrics::Impl {
                                   .Register(*registry);
 
   std::mutex mutex;  // guards the bounded label sets
-  std::set<std::string, std::less<>> tenants, functions;
+  std::set<std::string, std::less<>> tenants, functions, hosts;
 
   // `value` as a label of a bounded set: itself while the set has room, else "_other".
   std::string bounded(std::set<std::string, std::less<>>& set, size_t max, std::string_view v) {
@@ -156,11 +170,27 @@ void HostMetrics::denial(std::string_view plugin_id, std::string_view host_funct
       .Increment();
 }
 
+void HostMetrics::blocked_host(std::string_view plugin_id, std::string_view host) {
+  Impl& m = *impl_;
+  // Hosts come from plugins: bounded like tenants.
+  m.blocked.Add({{"plugin", label(plugin_id)}, {"host", m.bounded(m.hosts, m.max_tenants, host)}})
+      .Increment();
+}
+
 void HostMetrics::supply_chain_violation(std::string_view plugin_id, std::string_view type) {
   Impl& m = *impl_;
   const std::string plugin = label(plugin_id);
   m.supply_chain.Add({{"plugin_id", plugin}, {"type", std::string(type)}}).Increment();
   if (type == "signature") m.integrity.Add({{"plugin", plugin}}).Increment();
+}
+
+void HostMetrics::limits(std::string_view plugin_id, uint64_t memory_pages,
+                         double cpu_seconds_per_call) {
+  Impl& m = *impl_;
+  const std::string plugin = label(plugin_id);
+  if (memory_pages)
+    m.memory_limit.Add({{"plugin_id", plugin}}).Set(static_cast<double>(memory_pages));
+  if (cpu_seconds_per_call > 0) m.cpu_limit.Add({{"plugin_id", plugin}}).Set(cpu_seconds_per_call);
 }
 
 void HostMetrics::rollout(std::string_view plugin_id, std::string_view action) {

@@ -32,8 +32,12 @@ class HostMetrics {
   void call(const CallObservation& call);
   // A refusal by the gate (deny at call, rate, concurrency, quota) of a host function.
   void denial(std::string_view plugin_id, std::string_view host_function, std::string_view kind);
+  // An HTTP request to a host allowed_hosts does not allow.
+  void blocked_host(std::string_view plugin_id, std::string_view host);
   // A version refused at admission: "signature", "static_analysis" or "policy".
   void supply_chain_violation(std::string_view plugin_id, std::string_view type);
+  // A version's limits, for the alerts that compare use with them (0: no such limit).
+  void limits(std::string_view plugin_id, uint64_t memory_pages, double cpu_seconds_per_call);
   // A rollout step: "active", "canary", "promoted", "rolled_back".
   void rollout(std::string_view plugin_id, std::string_view action);
 

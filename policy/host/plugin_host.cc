@@ -41,6 +41,7 @@ std::string_view gate_event_kind_name(extism::GateEvent::Kind kind) {
     case extism::GateEvent::Kind::RateLimited: return "rate_limited";
     case extism::GateEvent::Kind::ConcurrencyRefused: return "concurrency_refused";
     case extism::GateEvent::Kind::QuotaRefused: return "quota_refused";
+    case extism::GateEvent::Kind::HostBlocked: return "host_blocked";
   }
   return "unknown";
 }
@@ -69,6 +70,8 @@ HostError classify(const policy::GateError& e) {
         kind = K::Trap;
       else if (m.starts_with("Function not found: "))
         kind = K::BadRequest;
+      else if (m.starts_with("HTTP request to ") && m.ends_with(" is not allowed"))
+        kind = K::Denied;
       break;
     default: kind = K::Admission;
   }
@@ -192,8 +195,11 @@ Result<PluginHost::Version, HostError> PluginHost::admit(
       const std::string_view kind = gate_event_kind_name(e.kind);
       if (audit)
         audit->denial({plugin_id, scope ? std::string_view(scope->tenant_id) : std::string_view(),
-                       kind, e.function, e.capability, e.message});
-      if (metrics && !e.function.empty()) metrics->denial(plugin_id, e.function, kind);
+                       kind, e.function, e.capability, e.message, e.target});
+      if (metrics && e.kind == extism::GateEvent::Kind::HostBlocked)
+        metrics->blocked_host(plugin_id, e.target);
+      else if (metrics && !e.function.empty())
+        metrics->denial(plugin_id, e.function, kind);
     });
   }
   extism::PluginOptions prototype_options = instance_options(std::make_shared<TenantScope>());
@@ -211,6 +217,11 @@ Result<PluginHost::Version, HostError> PluginHost::admit(
     HostError e = classify(prototype.error());
     if (e.kind != HostError::Kind::Oom) e.kind = HostError::Kind::Admission;
     return Failure{std::move(e)};
+  }
+  if (options_.metrics) {
+    const extism::Quota& q = (*prototype)->plugin().quota();
+    options_.metrics->limits(plugin_id, q.memory_bytes ? *q.memory_bytes / kPageSize : 0,
+                             q.cpu_seconds_per_call.value_or(0));
   }
   Version v{version, plugin_id + "@" + version, admission->tier, std::move(*prototype)};
   std::shared_ptr<policy::GatedPlugin> proto = v.prototype;
