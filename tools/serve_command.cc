@@ -27,6 +27,7 @@ constexpr const char* kHelp =
     R"help(usage: warden serve --policy FILE --plugins DIR [--listen HOST:PORT] [--audit-log FILE
                     [--audit-fail-closed]] [--max-body BYTES] [--max-instances N]
                     [--prewarm N] [--threads N] [--state sqlite:PATH]
+                    [--admin-listen HOST:PORT --admin-token-file FILE [--max-upload BYTES]]
 
 Runs the plugins of DIR for many tenants behind HTTP: each call runs on the tenant's own
 instance, under the capability gate of the tier policy FILE.
@@ -45,6 +46,10 @@ instance, under the capability gate of the tier policy FILE.
   --threads N          HTTP worker threads (default 8)
   --state sqlite:PATH  shared state for plugins ("warden:kv", docs/host.md) in an SQLite file;
                        tiers grant it with the capabilities kv, kv_shared_read, kv_shared_write
+  --admin-listen HOST:PORT   the admin API's own listener (port 0: any free port, printed)
+  --admin-token-file FILE    its bearer token (the file's first line; the file may not be
+                             readable by others)
+  --max-upload BYTES   the largest plugin upload (default 67108864)
   -h, --help           show this help
 
 API:
@@ -52,10 +57,16 @@ API:
                                       200 with the output, else a JSON error (docs/serve.md)
   GET  /metrics                       Prometheus text format
   GET  /healthz                       {"status":"ok","plugins":[...]}
+Admin API (with Authorization: Bearer TOKEN, on --admin-listen):
+  GET  /v1/plugins                          every plugin: active version, canary, share, tallies
+  PUT  /v1/plugins/ID/versions/VERSION      body = the .wasm; header X-Warden-Signature: base64
+       [?canary=SHARE]                      of its signature; with canary, a canary of the active
+                                            version, else the new active version
+  POST /v1/plugins/ID/canary?share=SHARE    change a running canary's share
+  POST /v1/plugins/ID/promote, /rollback    end the canary
 
 SIGTERM or SIGINT stops accepting connections, lets the calls in flight finish, then exits 0.
-Not yet: the admin API (upload, canary, promote, rollback), a Redis --state, picking up
-changed files.
+Not yet: a Redis --state, picking up changed files in DIR.
 
 exit status: 0 after a clean stop, 1 when the policy, a listed file or the address cannot be
 used, 2 for usage errors.
@@ -87,6 +98,75 @@ void json_error(httplib::Response& res, int status, std::string_view kind,
                                {"message", escape_untrusted(message, 4096)}};
   res.status = status;
   res.set_content(body.dump(), "application/json");
+}
+
+// HOST:PORT, the port 0..65535.
+std::optional<std::pair<std::string, int>> parse_address(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  int port = -1;
+  const std::string p = text.substr(colon + 1);
+  const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+  if (ec != std::errc() || end != p.data() + p.size() || port < 0 || port > 65535)
+    return std::nullopt;
+  return std::pair{text.substr(0, colon), port};
+}
+
+// The token: the first line of a file that others cannot read. Returns why not, or "".
+std::string read_token(const std::string& path, std::string& token) {
+  std::error_code ec;
+  const auto perms = fs::status(path, ec).permissions();
+  if (ec) return "cannot read: " + ec.message();
+  if ((perms & (fs::perms::others_read | fs::perms::group_read)) != fs::perms::none)
+    return "the token file is readable by others (chmod 600 it)";
+  std::vector<uint8_t> bytes;
+  std::string reason;
+  if (!read_file(path, bytes, reason, 4096)) return "cannot read: " + reason;
+  token.assign(bytes.begin(), bytes.end());
+  token = token.substr(0, token.find('\n'));
+  if (!token.empty() && token.back() == '\r') token.pop_back();
+  if (token.size() < 16) return "the token is shorter than 16 bytes";
+  return "";
+}
+
+// Compares without an early exit, so the time taken says nothing of where they differ.
+bool same_token(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) diff |= a[i] ^ b[i % (b.empty() ? 1 : b.size())];
+  return diff == 0 && !b.empty();
+}
+
+// Standard base64 (the X-Warden-Signature header); nullopt when it is not.
+std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i < text.size(); i += 4) {
+    uint32_t group = 0;
+    int pad = 0;
+    for (size_t j = 0; j < 4; ++j) {
+      const char c = text[i + j];
+      if (c == '=' && i + 4 == text.size() && j >= 2) {
+        ++pad;
+        group <<= 6;
+        continue;
+      }
+      const int v = value(c);
+      if (v < 0 || pad) return std::nullopt;
+      group = (group << 6) | static_cast<uint32_t>(v);
+    }
+    out.push_back(static_cast<uint8_t>(group >> 16));
+    if (pad < 2) out.push_back(static_cast<uint8_t>(group >> 8));
+    if (pad < 1) out.push_back(static_cast<uint8_t>(group));
+  }
+  return out;
 }
 
 struct Loaded {
@@ -152,6 +232,8 @@ std::vector<Loaded> load_plugins(host::PluginHost& host, const fs::path& dir) {
 
 int serve_command(const std::vector<std::string>& args) {
   std::string policy_file, plugins_dir, listen = "127.0.0.1:8080", audit_file, state;
+  std::string admin_listen, admin_token_file;
+  uint64_t max_upload = uint64_t{64} << 20;
   bool fail_closed = false;
   uint64_t max_body = 1 << 20, max_instances = 1024, prewarm = 0, threads = 8;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -184,6 +266,13 @@ int serve_command(const std::vector<std::string>& args) {
     } else if (a == "--state") {
       if (!value(state) || !state.starts_with("sqlite:") || state.size() == 7)
         return usage_error("serve", "--state needs sqlite:PATH (a Redis backend is not there yet)");
+    } else if (a == "--admin-listen") {
+      if (!value(admin_listen)) return usage_error("serve", "--admin-listen needs HOST:PORT");
+    } else if (a == "--admin-token-file") {
+      if (!value(admin_token_file)) return usage_error("serve", "--admin-token-file needs a FILE");
+    } else if (a == "--max-upload") {
+      if (!number(max_upload, 1, uint64_t{1} << 32))
+        return usage_error("serve", "--max-upload needs 1..4294967296");
     } else if (a == "--audit-fail-closed") {
       fail_closed = true;
     } else if (a == "--max-body") {
@@ -204,16 +293,24 @@ int serve_command(const std::vector<std::string>& args) {
     return usage_error("serve", "--policy FILE and --plugins DIR are required");
   if (fail_closed && audit_file.empty())
     return usage_error("serve", "--audit-fail-closed needs --audit-log");
-  const size_t colon = listen.rfind(':');
-  int port = -1;
-  if (colon != std::string::npos) {
-    const std::string p = listen.substr(colon + 1);
-    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
-    if (ec != std::errc() || end != p.data() + p.size() || port < 0 || port > 65535) port = -1;
-  }
-  if (port < 0 || colon == 0)
+  auto address = parse_address(listen);
+  if (!address)
     return usage_error("serve", "--listen needs HOST:PORT, got '" + escape_untrusted(listen) + "'");
-  const std::string host_name = listen.substr(0, colon);
+  const auto [host_name, port] = *address;
+  std::optional<std::pair<std::string, int>> admin_address;
+  std::string admin_token;
+  if (admin_listen.empty() != admin_token_file.empty())
+    return usage_error("serve", "--admin-listen and --admin-token-file go together");
+  if (!admin_listen.empty()) {
+    admin_address = parse_address(admin_listen);
+    if (!admin_address)
+      return usage_error(
+          "serve", "--admin-listen needs HOST:PORT, got '" + escape_untrusted(admin_listen) + "'");
+    if (auto token = read_token(admin_token_file, admin_token); !token.empty()) {
+      fmt::print(stderr, "error: {}: {}\n", escape_untrusted(admin_token_file), token);
+      return kExitFailure;
+    }
+  }
 
   policy::LoadOptions load_options;
   load_options.extra_capabilities = host::kv_capabilities();  // grantable with or without --state
@@ -307,11 +404,122 @@ int serve_command(const std::vector<std::string>& args) {
     json_error(res, res.status, "http_error", "HTTP " + std::to_string(res.status));
   });
 
+  // The admin API, on its own listener, every request with the bearer token.
+  httplib::Server admin;
+  if (admin_address) {
+    admin.set_tcp_nodelay(true);
+    admin.set_payload_max_length(max_upload);
+    admin.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+      const std::string auth = req.get_header_value("Authorization");
+      if (auth.starts_with("Bearer ") && same_token(auth.substr(7), admin_token))
+        return httplib::Server::HandlerResponse::Unhandled;
+      json_error(res, 401, "unauthorized", "the admin API needs Authorization: Bearer TOKEN");
+      res.set_header("WWW-Authenticate", "Bearer");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+    auto result = [](httplib::Response& res, const Result<void, host::HostError>& r,
+                     const std::string& done) {
+      if (!r)
+        return json_error(res, status_of(r.error().kind),
+                          host::host_error_kind_name(r.error().kind), r.error().message);
+      res.set_content(nlohmann::json{{"result", done}}.dump(), "application/json");
+    };
+    admin.Get("/v1/plugins", [&](const httplib::Request&, httplib::Response& res) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const std::string& id : plugins.plugin_ids()) {
+        auto d = plugins.deployment(id);
+        if (!d) continue;
+        auto tally = [](const host::VersionTally& t) {
+          return nlohmann::json{{"calls", t.calls},
+                                {"errors", t.errors},
+                                {"timeouts", t.timeouts},
+                                {"quota_rejections", t.quota_rejections}};
+        };
+        nlohmann::json entry = {{"id", escape_untrusted(id)},
+                                {"active", escape_untrusted(d->active)}};
+        if (d->canary) {
+          entry["canary"] = {{"version", escape_untrusted(*d->canary)},
+                             {"share", d->share},
+                             {"tally", tally(d->canary_tally)},
+                             {"active_tally", tally(d->active_tally)}};
+        }
+        list.push_back(std::move(entry));
+      }
+      res.set_content(list.dump(), "application/json");
+    });
+    admin.Put(R"(/v1/plugins/([^/]+)/versions/([^/]+))",
+              [&](const httplib::Request& req, httplib::Response& res) {
+                const std::string id = req.matches[1].str(), version = req.matches[2].str();
+                std::optional<std::vector<uint8_t>> signature;
+                if (req.has_header("X-Warden-Signature")) {
+                  signature = base64_decode(req.get_header_value("X-Warden-Signature"));
+                  if (!signature)
+                    return json_error(res, 400, "bad_request", "X-Warden-Signature is not base64");
+                }
+                extism::Manifest manifest;
+                extism::WasmSource main;
+                main.data.assign(req.body.begin(), req.body.end());
+                manifest.wasm.push_back(std::move(main));
+                if (req.has_param("canary")) {
+                  double share = -1;
+                  const std::string text = req.get_param_value("canary");
+                  std::from_chars(text.data(), text.data() + text.size(), share);
+                  host::CanaryOptions canary;
+                  canary.share = share;
+                  auto r = plugins.add_canary(id, version, manifest, std::move(signature), canary);
+                  fmt::print(stderr, "warden serve: admin: canary {}@{}: {}\n", quote_untrusted(id),
+                             escape_untrusted(version), r ? "added" : r.error().message);
+                  return result(res, r, "canary");
+                }
+                auto r = plugins.add(id, version, manifest, std::move(signature));
+                fmt::print(stderr, "warden serve: admin: version {}@{}: {}\n", quote_untrusted(id),
+                           escape_untrusted(version), r ? "active" : r.error().message);
+                result(res, r, "active");
+              });
+    admin.Post(R"(/v1/plugins/([^/]+)/(canary|promote|rollback))",
+               [&](const httplib::Request& req, httplib::Response& res) {
+                 const std::string id = req.matches[1].str(), action = req.matches[2].str();
+                 Result<void, host::HostError> r =
+                     Failure{host::HostError{host::HostError::Kind::BadRequest, ""}};
+                 if (action == "canary") {
+                   double share = -1;
+                   const std::string text = req.get_param_value("share");
+                   std::from_chars(text.data(), text.data() + text.size(), share);
+                   r = plugins.set_canary_share(id, share);
+                 } else {
+                   r = action == "promote" ? plugins.promote(id) : plugins.rollback(id);
+                 }
+                 fmt::print(stderr, "warden serve: admin: {} {}: {}\n", action, quote_untrusted(id),
+                            r ? "done" : r.error().message);
+                 result(res, r, action);
+               });
+    admin.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      if (res.status == 404)
+        return json_error(res, 404, "not_found", "no route " + req.method + " " + req.path);
+      if (res.status == 413)
+        return json_error(res, 413, "bad_request", "the upload is over --max-upload");
+      json_error(res, res.status, "http_error", "HTTP " + std::to_string(res.status));
+    });
+  }
+
   const int bound = port == 0 ? server.bind_to_any_port(host_name)
                               : (server.bind_to_port(host_name, port) ? port : -1);
   if (bound < 0) {
     fmt::print(stderr, "error: cannot listen on {}\n", escape_untrusted(listen));
     return kExitFailure;
+  }
+  int admin_bound = -1;
+  if (admin_address) {
+    const auto& [admin_host, admin_port] = *admin_address;
+    admin_bound = admin_port == 0 ? admin.bind_to_any_port(admin_host)
+                                  : (admin.bind_to_port(admin_host, admin_port) ? admin_port : -1);
+    if (admin_bound < 0) {
+      fmt::print(stderr, "error: cannot listen on {}\n", escape_untrusted(admin_listen));
+      return kExitFailure;
+    }
+    fmt::print(stderr, "warden serve: admin API on http://{}:{}\n", escape_untrusted(admin_host),
+               admin_bound);
   }
   std::string names;
   for (const Loaded& l : loaded) names += " " + escape_untrusted(l.id) + "@" + l.version;
@@ -319,6 +527,8 @@ int serve_command(const std::vector<std::string>& args) {
              escape_untrusted(host_name), bound, loaded.size(), loaded.size() == 1 ? "" : "s",
              names);
   std::fflush(stderr);
+  std::thread admin_thread;
+  if (admin_address) admin_thread = std::thread([&] { admin.listen_after_bind(); });
 
   std::atomic<bool> signalled{false};
   std::thread stopper([&] {
@@ -328,12 +538,15 @@ int serve_command(const std::vector<std::string>& args) {
     fmt::print(stderr, "warden serve: {}: stopping ({} calls in flight)\n",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT", in_flight.load());
     server.stop();
+    admin.stop();
   });
   const bool ok = server.listen_after_bind();
   // listen_after_bind returns once stopped, after the worker threads finished their requests.
   if (!ok && server.is_running()) fmt::print(stderr, "error: the server stopped on an error\n");
   if (!signalled) pthread_kill(stopper.native_handle(), SIGTERM);  // wakes its sigwait
   stopper.join();
+  admin.stop();
+  if (admin_thread.joinable()) admin_thread.join();
   fmt::print(stderr, "warden serve: stopped\n");
   return kExitOk;
 }

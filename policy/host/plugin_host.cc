@@ -299,6 +299,30 @@ Result<void, HostError> PluginHost::rollback(std::string_view plugin_id) {
   return end_canary(plugin_id, /*promote=*/false);
 }
 
+Result<void, HostError> PluginHost::set_canary_share(std::string_view plugin_id, double share) {
+  if (!(share >= 0 && share <= 1))
+    return Failure{HostError{HostError::Kind::BadRequest, "a canary's share is 0..1"}};
+  std::string version;
+  {
+    std::unique_lock lock(registry_mutex_);
+    auto it = rollouts_.find(plugin_id);
+    if (it == rollouts_.end() || !it->second.canary)
+      return Failure{HostError{HostError::Kind::UnknownPlugin,
+                               "plugin " + quote_untrusted(plugin_id) + " has no canary"}};
+    it->second.options.share = share;
+    version = it->second.canary->version;
+  }
+  audit_rollout(plugin_id, version, "canary", "share " + std::to_string(share) + " of tenants");
+  return {};
+}
+
+std::vector<std::string> PluginHost::plugin_ids() const {
+  std::shared_lock lock(registry_mutex_);
+  std::vector<std::string> ids;
+  for (const auto& [id, rollout] : rollouts_) ids.push_back(id);
+  return ids;
+}
+
 Result<void, HostError> PluginHost::end_canary(std::string_view plugin_id, bool promote) {
   std::string drop, version;
   {

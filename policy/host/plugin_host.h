@@ -133,6 +133,10 @@ class PluginHost {
   // The canary becomes the active version, or goes; each an audit record.
   Result<void, HostError> promote(std::string_view plugin_id);
   Result<void, HostError> rollback(std::string_view plugin_id);
+  // A running canary's share of tenants, changed (0..1); an audit record.
+  Result<void, HostError> set_canary_share(std::string_view plugin_id, double share);
+  // The plugin ids, sorted.
+  std::vector<std::string> plugin_ids() const;
 
   std::optional<std::string> active_version(std::string_view plugin_id) const;
   std::optional<Deployment> deployment(std::string_view plugin_id) const;

@@ -189,6 +189,73 @@ check(kv_call(url, "sget", "bob") == (200, b"shared"), "the shared namespace aft
 proc.send_signal(signal.SIGTERM)
 proc.wait(timeout=30)
 
+# The admin API: its own listener and bearer token; uploads, canaries, promote, rollback.
+admin_dir = os.path.join(work, "admin")
+os.makedirs(os.path.join(admin_dir, "plugins"))
+shutil.copy(os.path.join(plugins, "count_vowels.wasm"), os.path.join(admin_dir, "plugins"))
+shutil.copy(os.path.join(work, "policy.yaml"), admin_dir)
+token = "s3cret-admin-token-0123456789"
+with open(os.path.join(admin_dir, "token"), "w") as f:
+    f.write(token + "\n")
+os.chmod(os.path.join(admin_dir, "token"), 0o644)
+admin_args = ["--policy", "policy.yaml", "--plugins", "plugins", "--admin-listen", "127.0.0.1:0",
+              "--admin-token-file", "token"]
+refused = subprocess.run([warden, "serve", "--listen", "127.0.0.1:0"] + admin_args,
+                         cwd=admin_dir, capture_output=True, text=True, timeout=30)
+check(refused.returncode == 1 and "readable by others" in refused.stderr,
+      f"a readable token file is refused: {refused.returncode} {refused.stderr!r}")
+os.chmod(os.path.join(admin_dir, "token"), 0o600)
+proc, url, lines, _ = start(admin_args, admin_dir)
+admin_url = re.search(r"admin API on (http://127\.0\.0\.1:\d+)", "".join(lines)).group(1)
+
+
+def admin(method, path, body=b"", auth=token, headers=()):
+    req = urllib.request.Request(admin_url + path, data=body if method != "GET" else None,
+                                 method=method)
+    if auth:
+        req.add_header("Authorization", "Bearer " + auth)
+    for k, v in headers:
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+check(admin("GET", "/v1/plugins", auth=None)[0] == 401, "the admin API without a token")
+check(admin("GET", "/v1/plugins", auth="wrong-token-wrong-token")[0] == 401, "a wrong token")
+status, listing = admin("GET", "/v1/plugins")
+check(status == 200 and listing[0]["id"] == "count_vowels" and "canary" not in listing[0],
+      f"list: {listing}")
+wasm = open(os.path.join(plugins, "count_vowels.wasm"), "rb").read()
+check(admin("PUT", "/v1/plugins/count_vowels/versions/2?canary=1", wasm) == (200, {"result": "canary"}),
+      "upload a canary")
+status, listing = admin("GET", "/v1/plugins")
+check(listing[0].get("canary", {}).get("version") == "2", f"the canary is listed: {listing}")
+call_status, _ = request("POST", "/v1/plugins/count_vowels/call/count_vowels", b"aa", "t1", url)
+status, listing = admin("GET", "/v1/plugins")
+check(call_status == 200 and listing[0]["canary"]["tally"]["calls"] == 1,
+      f"share 1: the call ran on the canary: {listing}")
+check(admin("POST", "/v1/plugins/count_vowels/rollback")[0] == 200, "rollback")
+status, listing = admin("GET", "/v1/plugins")
+check(listing[0]["active"] != "2" and "canary" not in listing[0], f"rolled back: {listing}")
+check(admin("PUT", "/v1/plugins/count_vowels/versions/3?canary=0.5", wasm)[0] == 200, "canary 3")
+check(admin("POST", "/v1/plugins/count_vowels/canary?share=0.25")[0] == 200, "set the share")
+check(admin("GET", "/v1/plugins")[1][0]["canary"]["share"] == 0.25, "the share is 0.25")
+check(admin("POST", "/v1/plugins/count_vowels/promote")[0] == 200, "promote")
+check(admin("GET", "/v1/plugins")[1][0]["active"] == "3", "version 3 is active")
+status, body = admin("PUT", "/v1/plugins/count_vowels/versions/4", b"not wasm")
+check(status == 403 and body["error"] == "admission" and "magic header" in body["message"],
+      f"garbage upload: {status} {body}")
+status, body = admin("POST", "/v1/plugins/count_vowels/rollback")
+check(status == 404 and body["error"] == "unknown_plugin", f"rollback without a canary: {body}")
+status, body = admin("PUT", "/v1/plugins/count_vowels/versions/5", wasm,
+                     headers=[("X-Warden-Signature", "not base64!")])
+check(status == 400 and body["error"] == "bad_request", f"a bad signature header: {body}")
+proc.send_signal(signal.SIGTERM)
+check(proc.wait(timeout=30) == 0, "the admin server stops")
+
 if failures:
     sys.exit(f"serve: {len(failures)} checks failed")
 print("serve: all checks passed")
