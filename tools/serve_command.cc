@@ -10,6 +10,9 @@
 #include <atomic>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "decoder/untrusted_text.h"
@@ -28,6 +31,7 @@ constexpr const char* kHelp =
                     [--audit-fail-closed]] [--max-body BYTES] [--max-instances N]
                     [--prewarm N] [--threads N] [--state sqlite:PATH]
                     [--admin-listen HOST:PORT --admin-token-file FILE [--max-upload BYTES]]
+                    [--watch-ms N] [--canary-share F] [--canary-window S]
 
 Runs the plugins of DIR for many tenants behind HTTP: each call runs on the tenant's own
 instance, under the capability gate of the tier policy FILE.
@@ -50,6 +54,10 @@ instance, under the capability gate of the tier policy FILE.
   --admin-token-file FILE    its bearer token (the file's first line; the file may not be
                              readable by others)
   --max-upload BYTES   the largest plugin upload (default 67108864)
+  --watch-ms N         poll DIR every N ms (default 2000; 0: never): an added file is a new
+                       plugin, a replaced one a new version, tried as a canary
+  --canary-share F     the share of tenants a new version from DIR gets (default 0.1)
+  --canary-window S    seconds before a healthy canary is promoted (default 300)
   -h, --help           show this help
 
 API:
@@ -66,7 +74,7 @@ Admin API (with Authorization: Bearer TOKEN, on --admin-listen):
   POST /v1/plugins/ID/promote, /rollback    end the canary
 
 SIGTERM or SIGINT stops accepting connections, lets the calls in flight finish, then exits 0.
-Not yet: a Redis --state, picking up changed files in DIR.
+Not yet: a Redis --state.
 
 exit status: 0 after a clean stop, 1 when the policy, a listed file or the address cannot be
 used, 2 for usage errors.
@@ -169,30 +177,53 @@ std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
   return out;
 }
 
-struct Loaded {
-  std::string id, version, file;
-};
+// The plugins of --plugins DIR: each ID.wasm or ID.json is plugin ID, its version the first 12
+// hex digits of the file's SHA-256. scan() admits what is new: at start every file, later (every
+// --watch-ms) a file added (a new plugin) or replaced (a new version, as a canary by
+// --canary-share and --canary-window). Refusals are printed; the previous version stays.
+class PluginDirectory {
+ public:
+  PluginDirectory(host::PluginHost& host, fs::path dir, host::CanaryOptions canary)
+      : host_(host), dir_(std::move(dir)), canary_(canary) {}
 
-// The plugins of `dir`, admitted into `host`; refusals are printed and skipped.
-std::vector<Loaded> load_plugins(host::PluginHost& host, const fs::path& dir) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string ext = entry.path().extension().string();
-    if (entry.is_regular_file() && (ext == ".wasm" || ext == ".json"))
-      files.push_back(entry.path());
+  void scan(bool initial) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+      const std::string ext = entry.path().extension().string();
+      if (entry.is_regular_file(ec) && (ext == ".wasm" || ext == ".json"))
+        files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) {
+      const auto mtime = fs::last_write_time(file, ec);
+      const auto size = fs::file_size(file, ec);
+      if (ec) continue;  // gone meanwhile
+      Seen& seen = seen_[file.string()];
+      if (!initial && seen.mtime == mtime && seen.size == size) continue;
+      seen.mtime = mtime;
+      seen.size = size;
+      admit(file, initial);
+    }
   }
-  std::sort(files.begin(), files.end());
-  std::vector<Loaded> loaded;
-  for (const fs::path& file : files) {
+
+ private:
+  struct Seen {
+    fs::file_time_type mtime{};
+    uintmax_t size = 0;
+  };
+
+  void admit(const fs::path& file, bool initial) {
     const std::string id = file.stem().string();
     std::vector<uint8_t> bytes;
     std::string reason;
     if (!read_file(file.string(), bytes, reason)) {
       fmt::print(stderr, "warden serve: {}: cannot read: {}\n", escape_untrusted(file.string()),
                  reason);
-      continue;
+      return;
     }
+    const std::string version = extism::sha256_hex(bytes).substr(0, 12);
+    if (auto d = host_.deployment(id); d && (d->active == version || d->canary == version)) return;
     extism::Manifest manifest;
     if (file.extension() == ".json") {
       auto parsed =
@@ -200,40 +231,50 @@ std::vector<Loaded> load_plugins(host::PluginHost& host, const fs::path& dir) {
       if (!parsed) {
         fmt::print(stderr, "warden serve: {}: {}\n", escape_untrusted(file.string()),
                    parsed.error().message);
-        continue;
+        return;
       }
       manifest = std::move(*parsed);
     } else {
       extism::WasmSource main;
-      main.data = bytes;
+      main.data = std::move(bytes);
       manifest.wasm.push_back(std::move(main));
     }
     std::optional<std::vector<uint8_t>> signature;
-    for (const fs::path& sig : {fs::path(file.string() + ".sig"), dir / (id + ".dsse")}) {
+    std::error_code ec;
+    for (const fs::path& sig : {fs::path(file.string() + ".sig"), dir_ / (id + ".dsse")}) {
       std::vector<uint8_t> s;
       if (fs::exists(sig, ec) && read_file(sig.string(), s, reason, policy::kMaxSignatureBytes)) {
         signature = std::move(s);
         break;
       }
     }
-    // The version names the bytes: a replaced file is another version.
-    const std::string version = extism::sha256_hex(bytes).substr(0, 12);
-    if (auto added = host.add(id, version, manifest, std::move(signature)); !added) {
+    const bool as_canary = !initial && host_.active_version(id).has_value();
+    auto added = as_canary ? host_.add_canary(id, version, manifest, std::move(signature), canary_)
+                           : host_.add(id, version, manifest, std::move(signature));
+    if (!added) {
       fmt::print(stderr, "warden serve: plugin {} refused: {}\n", quote_untrusted(id),
                  added.error().message);
-      continue;
+      return;
     }
-    loaded.push_back({id, version, file.string()});
+    if (!initial)
+      fmt::print(stderr, "warden serve: {} {}@{}\n",
+                 as_canary ? "new version, as a canary:" : "new plugin:", escape_untrusted(id),
+                 version);
   }
-  return loaded;
-}
+
+  host::PluginHost& host_;
+  fs::path dir_;
+  host::CanaryOptions canary_;
+  std::map<std::string, Seen> seen_;  // by file
+};
 
 }  // namespace
 
 int serve_command(const std::vector<std::string>& args) {
   std::string policy_file, plugins_dir, listen = "127.0.0.1:8080", audit_file, state;
   std::string admin_listen, admin_token_file;
-  uint64_t max_upload = uint64_t{64} << 20;
+  uint64_t max_upload = uint64_t{64} << 20, watch_ms = 2000, canary_window_s = 300;
+  double canary_share = 0.1;
   bool fail_closed = false;
   uint64_t max_body = 1 << 20, max_instances = 1024, prewarm = 0, threads = 8;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -273,6 +314,19 @@ int serve_command(const std::vector<std::string>& args) {
     } else if (a == "--max-upload") {
       if (!number(max_upload, 1, uint64_t{1} << 32))
         return usage_error("serve", "--max-upload needs 1..4294967296");
+    } else if (a == "--watch-ms") {
+      if (!number(watch_ms, 0, 3'600'000))
+        return usage_error("serve", "--watch-ms needs 0..3600000");
+    } else if (a == "--canary-window") {
+      if (!number(canary_window_s, 1, 86'400 * 7))
+        return usage_error("serve", "--canary-window needs 1..604800 (seconds)");
+    } else if (a == "--canary-share") {
+      std::string v;
+      if (!value(v)) return usage_error("serve", "--canary-share needs 0..1");
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), canary_share);
+      if (ec != std::errc() || end != v.data() + v.size() || !(canary_share >= 0) ||
+          canary_share > 1)
+        return usage_error("serve", "--canary-share needs 0..1");
     } else if (a == "--audit-fail-closed") {
       fail_closed = true;
     } else if (a == "--max-body") {
@@ -357,7 +411,11 @@ int serve_command(const std::vector<std::string>& args) {
   signal(SIGPIPE, SIG_IGN);  // a client that goes away is an error on its socket, not our end
 
   host::PluginHost plugins(std::move(*policy), std::move(options));
-  const std::vector<Loaded> loaded = load_plugins(plugins, plugins_dir);
+  host::CanaryOptions canary;
+  canary.share = canary_share;
+  canary.window = std::chrono::seconds(canary_window_s);
+  PluginDirectory directory(plugins, plugins_dir, canary);
+  directory.scan(/*initial=*/true);
 
   httplib::Server server;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -388,8 +446,9 @@ int serve_command(const std::vector<std::string>& args) {
   });
   server.Get("/healthz", [&](const httplib::Request&, httplib::Response& res) {
     nlohmann::json list = nlohmann::json::array();
-    for (const Loaded& l : loaded)
-      list.push_back({{"id", escape_untrusted(l.id)}, {"version", l.version}});
+    for (const std::string& id : plugins.plugin_ids())
+      if (auto version = plugins.active_version(id))
+        list.push_back({{"id", escape_untrusted(id)}, {"version", escape_untrusted(*version)}});
     res.set_content(nlohmann::json{{"status", "ok"}, {"plugins", list}}.dump(), "application/json");
   });
   server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -522,13 +581,27 @@ int serve_command(const std::vector<std::string>& args) {
                admin_bound);
   }
   std::string names;
-  for (const Loaded& l : loaded) names += " " + escape_untrusted(l.id) + "@" + l.version;
+  const std::vector<std::string> ids = plugins.plugin_ids();
+  for (const std::string& id : ids)
+    names += " " + escape_untrusted(id) + "@" + plugins.active_version(id).value_or("?");
   fmt::print(stderr, "warden serve: listening on http://{}:{} ({} plugin{}:{})\n",
-             escape_untrusted(host_name), bound, loaded.size(), loaded.size() == 1 ? "" : "s",
-             names);
+             escape_untrusted(host_name), bound, ids.size(), ids.size() == 1 ? "" : "s", names);
   std::fflush(stderr);
   std::thread admin_thread;
   if (admin_address) admin_thread = std::thread([&] { admin.listen_after_bind(); });
+
+  // The directory, polled for added and replaced files.
+  std::mutex watch_mutex;
+  std::condition_variable watch_wake;
+  bool watch_stop = false;
+  std::thread watcher;
+  if (watch_ms > 0)
+    watcher = std::thread([&] {
+      std::unique_lock lock(watch_mutex);
+      while (!watch_wake.wait_for(lock, std::chrono::milliseconds(watch_ms),
+                                  [&] { return watch_stop; }))
+        directory.scan(/*initial=*/false);
+    });
 
   std::atomic<bool> signalled{false};
   std::thread stopper([&] {
@@ -547,6 +620,12 @@ int serve_command(const std::vector<std::string>& args) {
   stopper.join();
   admin.stop();
   if (admin_thread.joinable()) admin_thread.join();
+  {
+    std::lock_guard lock(watch_mutex);
+    watch_stop = true;
+  }
+  watch_wake.notify_all();
+  if (watcher.joinable()) watcher.join();
   fmt::print(stderr, "warden serve: stopped\n");
   return kExitOk;
 }

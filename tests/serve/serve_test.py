@@ -256,6 +256,47 @@ check(status == 400 and body["error"] == "bad_request", f"a bad signature header
 proc.send_signal(signal.SIGTERM)
 check(proc.wait(timeout=30) == 0, "the admin server stops")
 
+# --watch-ms: a file added while serving is a new plugin; a replaced one a new version, as a
+# canary.
+watch_dir = os.path.join(work, "watch")
+os.makedirs(os.path.join(watch_dir, "plugins"))
+shutil.copy(os.path.join(plugins, "count_vowels.wasm"), os.path.join(watch_dir, "plugins"))
+shutil.copy(os.path.join(work, "policy.yaml"), watch_dir)
+proc, url, _, watch_log = start(["--policy", "policy.yaml", "--plugins", "plugins", "--watch-ms",
+                                 "100", "--canary-share", "1", "--canary-window", "3600"],
+                                watch_dir)
+
+
+def wait_for(predicate, what):
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    check(False, what)
+    return False
+
+
+shutil.copy(os.path.join(plugins, "errors.wasm"), os.path.join(watch_dir, "plugins", "new.wasm"))
+wait_for(lambda: "new" in [p["id"] for p in json.loads(request("GET", "/healthz", base_url=url)[1])["plugins"]],
+         "an added file is served")
+check(request("POST", "/v1/plugins/new/call/trap", b"", "w", url)[0] == 500, "the new plugin runs")
+# The same module with a custom section appended: other bytes, another version.
+with open(os.path.join(plugins, "count_vowels.wasm"), "rb") as f:
+    replaced = f.read() + b"\x00\x04\x03new"
+with open(os.path.join(watch_dir, "plugins", "count_vowels.tmp"), "wb") as f:
+    f.write(replaced)
+os.replace(os.path.join(watch_dir, "plugins", "count_vowels.tmp"),
+           os.path.join(watch_dir, "plugins", "count_vowels.wasm"))
+wait_for(lambda: 'plugin_rollout_events_total{action="canary",plugin_id="count_vowels"} 1'
+         in request("GET", "/metrics", base_url=url)[1].decode(), "a replaced file is a canary")
+status, out = request("POST", "/v1/plugins/count_vowels/call/count_vowels", b"aaa", "w", url)
+check(status == 200 and json.loads(out)["count"] == 3, "the canary answers")
+proc.send_signal(signal.SIGTERM)
+check(proc.wait(timeout=30) == 0, "the watching server stops")
+time.sleep(0.1)
+check(any("new version, as a canary: count_vowels@" in l for l in watch_log), f"log: {watch_log}")
+
 if failures:
     sys.exit(f"serve: {len(failures)} checks failed")
 print("serve: all checks passed")
