@@ -19,6 +19,7 @@ packages=(
   prometheus                             # promtool, which checks the metrics in the tests
   libcpp-httplib-dev curl                # warden serve's HTTP server; curl for the demo's calls
   wrk                                    # the load generator of bench/serve-load.sh
+  libhiredis-dev redis-server            # the Redis backend of plugins' shared state, and its tests
 )
 
 missing=()

@@ -1,8 +1,19 @@
-// Shared state for plugins (policy/host/kv_store.h, kv_functions.h): the SQLite backend on its
-// own (sizes checked before writing, quotas, persistence), and the "warden:kv" API through
-// PluginHost with tests/testdata/host_kv.wat: tenants' namespaces apart and outliving their
-// instances, the shared namespace only where the tier grants it.
+// Shared state for plugins (policy/host/kv_store.h, kv_functions.h): each backend (SQLite, and
+// Redis against a real redis-server each test starts on 127.0.0.1 and stops) on its own (sizes
+// checked before writing, quotas, persistence), and the "warden:kv" API through PluginHost with
+// tests/testdata/host_kv.wat: tenants' namespaces apart and outliving their instances, the
+// shared namespace only where the tier grants it. A missing redis-server fails the tests.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -17,19 +28,73 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Kv : public ::testing::Test {
+// A free TCP port on 127.0.0.1 (bound, read, released).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// redis-server on 127.0.0.1, in the foreground, nothing saved; stopped by the destructor.
+class RedisServer {
+ public:
+  explicit RedisServer(const fs::path& dir) : port_(free_port()) { start(dir); }
+  ~RedisServer() { stop(); }
+  void start(const fs::path& dir) {
+    const std::string port = std::to_string(port_), d = dir.string(),
+                      log = (dir / "redis.log").string();
+    const char* argv[] = {"redis-server", "--port",    port.c_str(),   "--bind", "127.0.0.1",
+                          "--save",       "",          "--appendonly", "no",     "--dir",
+                          d.c_str(),      "--logfile", log.c_str(),    nullptr};
+    if (::posix_spawnp(&pid_, "redis-server", nullptr, nullptr, const_cast<char**>(argv),
+                       environ) != 0) {
+      pid_ = -1;
+      ADD_FAILURE() << "cannot start redis-server (install Debian's redis-server)";
+      return;
+    }
+    for (int i = 0; i < 200; ++i) {  // until it answers
+      if (open_redis_store("127.0.0.1", port_)) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ADD_FAILURE() << "redis-server did not start on port " << port_;
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  int port() const { return port_; }
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+};
+
+class Kv : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("warden-kv-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '-');
+    dir_ = fs::temp_directory_path() / ("warden-kv-" + std::to_string(::getpid()) + "-" + name);
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+    if (GetParam() == "redis") redis_ = std::make_unique<RedisServer>(dir_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    redis_.reset();
+    fs::remove_all(dir_);
+  }
 
   std::shared_ptr<KvStore> store(KvLimits limits = {}) {
-    auto s = open_sqlite_store((dir_ / "state.db").string(), limits);
+    auto s = GetParam() == "redis" ? open_redis_store("127.0.0.1", redis_->port(), limits)
+                                   : open_sqlite_store((dir_ / "state.db").string(), limits);
     if (!s) {
       ADD_FAILURE() << s.error().message;
       throw std::runtime_error("store");
@@ -73,9 +138,12 @@ class Kv : public ::testing::Test {
   }
 
   fs::path dir_;
+  std::unique_ptr<RedisServer> redis_;
 };
+INSTANTIATE_TEST_SUITE_P(Backends, Kv, ::testing::Values("sqlite", "redis"),
+                         [](const auto& info) { return info.param; });
 
-TEST_F(Kv, SqliteStoreKeepsNamespacesApartAndPersists) {
+TEST_P(Kv, StoreKeepsNamespacesApartAndPersists) {
   {
     auto s = store();
     ASSERT_TRUE(s->set("a", "key", "one"));
@@ -95,7 +163,7 @@ TEST_F(Kv, SqliteStoreKeepsNamespacesApartAndPersists) {
   EXPECT_EQ(*reopened->namespace_bytes("a"), 3u);
 }
 
-TEST_F(Kv, SizesAndQuotasAreCheckedBeforeAnythingIsWritten) {
+TEST_P(Kv, SizesAndQuotasAreCheckedBeforeAnythingIsWritten) {
   auto s = store({.max_key_bytes = 8, .max_value_bytes = 64, .max_namespace_bytes = 100});
   ASSERT_TRUE(s->set("n", "k1", std::string(60, 'a')));  // 62 bytes
   auto over = s->set("n", "k2", std::string(40, 'b'));   // 62 + 42 > 100
@@ -117,7 +185,25 @@ TEST_F(Kv, SizesAndQuotasAreCheckedBeforeAnythingIsWritten) {
   EXPECT_EQ(*s->namespace_bytes("n"), 66u);
 }
 
-TEST_F(Kv, AnUnusableDatabasePathIsAnErrorNamingIt) {
+TEST_P(Kv, AnUnusableBackendIsAnErrorNamingIt) {
+  if (GetParam() == "redis") {
+    auto closed = open_redis_store("127.0.0.1", free_port());
+    ASSERT_FALSE(closed);
+    EXPECT_EQ(closed.error().kind, KvError::Kind::Backend);
+    EXPECT_NE(closed.error().message.find("kv (redis): 127.0.0.1:"), std::string::npos)
+        << closed.error().message;
+    // A server that goes away fails the calls; once it is back, the store reconnects.
+    auto s = store();
+    ASSERT_TRUE(s->set("n", "k", "v"));
+    redis_->stop();
+    auto lost = s->get("n", "k");
+    ASSERT_FALSE(lost);
+    EXPECT_EQ(lost.error().kind, KvError::Kind::Backend);
+    redis_->start(dir_);
+    EXPECT_TRUE(s->set("n", "k", "again"));
+    EXPECT_EQ(s->get("n", "k")->value(), "again");
+    return;
+  }
   auto s = open_sqlite_store((dir_ / "no-such-dir" / "state.db").string());
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().kind, KvError::Kind::Backend);
@@ -128,7 +214,7 @@ TEST_F(Kv, AnUnusableDatabasePathIsAnErrorNamingIt) {
   EXPECT_NE(garbage.error().message.find("not-a-db"), std::string::npos);
 }
 
-TEST_F(Kv, EachTenantHasItsOwnNamespaceAndItOutlivesTheInstance) {
+TEST_P(Kv, EachTenantHasItsOwnNamespaceAndItOutlivesTheInstance) {
   auto now = std::chrono::steady_clock::now();
   HostOptions options;
   options.pool.ttl = std::chrono::seconds(10);
@@ -152,7 +238,7 @@ TEST_F(Kv, EachTenantHasItsOwnNamespaceAndItOutlivesTheInstance) {
   EXPECT_EQ(ok(restarted->call("state", "alice", "get", "")), "");
 }
 
-TEST_F(Kv, TheSharedNamespaceIsSharedOnlyWhereTheTierGrantsIt) {
+TEST_P(Kv, TheSharedNamespaceIsSharedOnlyWhereTheTierGrantsIt) {
   auto kv = store();
   {
     auto h = host(kv);
@@ -178,7 +264,7 @@ TEST_F(Kv, TheSharedNamespaceIsSharedOnlyWhereTheTierGrantsIt) {
   EXPECT_EQ(shared.error().kind, HostError::Kind::Denied);
 }
 
-TEST_F(Kv, QuotaAndSizeRefusalsAreStatusesThePluginSees) {
+TEST_P(Kv, QuotaAndSizeRefusalsAreStatusesThePluginSees) {
   auto h = host(store({.max_key_bytes = 16, .max_value_bytes = 100, .max_namespace_bytes = 50}));
   EXPECT_EQ(ok(h->call("state", "alice", "put", std::string(40, 'a'))), "0");
   EXPECT_EQ(ok(h->call("state", "alice", "put", std::string(60, 'b'))), "1");   // over the quota
@@ -187,7 +273,7 @@ TEST_F(Kv, QuotaAndSizeRefusalsAreStatusesThePluginSees) {
   EXPECT_EQ(ok(h->call("state", "bob", "put", std::string(49, 'd'))), "0");     // bob's own quota
 }
 
-TEST_F(Kv, ConcurrentTenantsKeepTheirOwnValues) {
+TEST_P(Kv, ConcurrentTenantsKeepTheirOwnValues) {
   auto h = host(store());
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;

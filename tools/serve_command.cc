@@ -29,7 +29,7 @@ namespace fs = std::filesystem;
 constexpr const char* kHelp =
     R"help(usage: warden serve --policy FILE --plugins DIR [--listen HOST:PORT] [--audit-log FILE
                     [--audit-fail-closed]] [--max-body BYTES] [--max-instances N]
-                    [--prewarm N] [--threads N] [--state sqlite:PATH]
+                    [--prewarm N] [--threads N] [--state sqlite:PATH | redis://HOST:PORT]
                     [--admin-listen HOST:PORT --admin-token-file FILE [--max-upload BYTES]]
                     [--watch-ms N] [--canary-share F] [--canary-window S]
 
@@ -48,8 +48,9 @@ instance, under the capability gate of the tier policy FILE.
   --max-instances N    instances bound to tenants, across plugins (default 1024)
   --prewarm N          fresh instances kept ready per plugin (default 0)
   --threads N          HTTP worker threads (default 8)
-  --state sqlite:PATH  shared state for plugins ("warden:kv", docs/host.md) in an SQLite file;
-                       tiers grant it with the capabilities kv, kv_shared_read, kv_shared_write
+  --state sqlite:PATH  shared state for plugins ("warden:kv", docs/host.md) in an SQLite file,
+  --state redis://HOST:PORT  or on a Redis server several hosts share; tiers grant it with the
+                       capabilities kv, kv_shared_read, kv_shared_write
   --admin-listen HOST:PORT   the admin API's own listener (port 0: any free port, printed)
   --admin-token-file FILE    its bearer token (the file's first line; the file may not be
                              readable by others)
@@ -74,7 +75,6 @@ Admin API (with Authorization: Bearer TOKEN, on --admin-listen):
   POST /v1/plugins/ID/promote, /rollback    end the canary
 
 SIGTERM or SIGINT stops accepting connections, lets the calls in flight finish, then exits 0.
-Not yet: a Redis --state.
 
 exit status: 0 after a clean stop, 1 when the policy, a listed file or the address cannot be
 used, 2 for usage errors.
@@ -305,8 +305,9 @@ int serve_command(const std::vector<std::string>& args) {
     } else if (a == "--audit-log") {
       if (!value(audit_file)) return usage_error("serve", "--audit-log needs a FILE");
     } else if (a == "--state") {
-      if (!value(state) || !state.starts_with("sqlite:") || state.size() == 7)
-        return usage_error("serve", "--state needs sqlite:PATH (a Redis backend is not there yet)");
+      if (!value(state) ||
+          !((state.starts_with("sqlite:") && state.size() > 7) || state.starts_with("redis://")))
+        return usage_error("serve", "--state needs sqlite:PATH or redis://HOST:PORT");
     } else if (a == "--admin-listen") {
       if (!value(admin_listen)) return usage_error("serve", "--admin-listen needs HOST:PORT");
     } else if (a == "--admin-token-file") {
@@ -386,7 +387,17 @@ int serve_command(const std::vector<std::string>& args) {
   auto metrics = std::make_shared<host::HostMetrics>();
   options.metrics = metrics;
   if (!state.empty()) {
-    auto kv = host::open_sqlite_store(state.substr(7));
+    Result<std::unique_ptr<host::KvStore>, host::KvError> kv =
+        Failure{host::KvError{host::KvError::Kind::Backend, ""}};
+    if (state.starts_with("redis://")) {
+      auto address = parse_address(state.substr(8));
+      if (!address)
+        return usage_error(
+            "serve", "--state needs redis://HOST:PORT, got '" + escape_untrusted(state) + "'");
+      kv = host::open_redis_store(address->first, address->second);
+    } else {
+      kv = host::open_sqlite_store(state.substr(7));
+    }
     if (!kv) {
       fmt::print(stderr, "error: {}\n", kv.error().message);
       return kExitFailure;

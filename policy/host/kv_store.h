@@ -56,4 +56,10 @@ class KvStore {
 Result<std::unique_ptr<KvStore>, KvError> open_sqlite_store(const std::string& path,
                                                             KvLimits limits = {});
 
+// Redis (hiredis, Debian's libhiredis-dev) at HOST:PORT, for hosts on several machines; each
+// write and its namespace's size change in one Lua script, so the quota holds across hosts.
+// Thread-safe (one connection; a lost one is reopened once per command).
+Result<std::unique_ptr<KvStore>, KvError> open_redis_store(const std::string& host, int port,
+                                                           KvLimits limits = {});
+
 }  // namespace warden::host

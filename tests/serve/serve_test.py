@@ -163,31 +163,54 @@ invocations = [r for r in records if r["event"] == "invocation"]
 check(len(invocations) == 11, f"{len(invocations)} invocation records")
 check(any(r["tenant"] == "alice" and r["outcome"] == "ok" for r in invocations), "alice's record")
 
-# --state sqlite:FILE: each tenant's "warden:kv" namespace, kept across a restart.
-state_dir = os.path.join(work, "state")
-os.makedirs(os.path.join(state_dir, "plugins"))
-shutil.copy(os.path.join(testdata, "host_kv.wasm"), os.path.join(state_dir, "plugins"))
-with open(os.path.join(state_dir, "policy.yaml"), "w") as f:
-    f.write("default_tier: t\ntiers:\n  t:\n"
-            "    capabilities: [kv, kv_shared_read, kv_shared_write]\n")
-state_args = ["--policy", "policy.yaml", "--plugins", "plugins", "--state", "sqlite:state.db"]
+# --state: each tenant's "warden:kv" namespace, kept across a restart; with SQLite, and with a
+# redis-server this test starts on 127.0.0.1 (a free port) and stops.
+def state_phase(name, state):
+    state_dir = os.path.join(work, name)
+    os.makedirs(os.path.join(state_dir, "plugins"))
+    shutil.copy(os.path.join(testdata, "host_kv.wasm"), os.path.join(state_dir, "plugins"))
+    with open(os.path.join(state_dir, "policy.yaml"), "w") as f:
+        f.write("default_tier: t\ntiers:\n  t:\n"
+                "    capabilities: [kv, kv_shared_read, kv_shared_write]\n")
+    args = ["--policy", "policy.yaml", "--plugins", "plugins", "--state", state]
+
+    def kv_call(url, function, tenant, body=b""):
+        return request("POST", f"/v1/plugins/host_kv/call/{function}", body, tenant, url)
+
+    proc, url, _, _ = start(args, state_dir)
+    check(kv_call(url, "put", "alice", b"alice-state") == (200, b"0"), f"{name}: kv put")
+    check(kv_call(url, "get", "bob") == (200, b""), f"{name}: bob sees nothing of alice's")
+    check(kv_call(url, "sput", "alice", b"shared") == (200, b"0"), f"{name}: kv shared put")
+    proc.send_signal(signal.SIGTERM)
+    check(proc.wait(timeout=30) == 0, f"{name}: the server stops")
+    proc, url, _, _ = start(args, state_dir)
+    check(kv_call(url, "get", "alice") == (200, b"alice-state"), f"{name}: alice's state after a restart")
+    check(kv_call(url, "sget", "bob") == (200, b"shared"), f"{name}: the shared namespace after a restart")
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
 
 
-def kv_call(url, function, tenant, body=b""):
-    return request("POST", f"/v1/plugins/host_kv/call/{function}", body, tenant, url)
-
-
-proc, url, _, _ = start(state_args, state_dir)
-check(kv_call(url, "put", "alice", b"alice-state") == (200, b"0"), "kv put")
-check(kv_call(url, "get", "bob") == (200, b""), "bob sees nothing of alice's")
-check(kv_call(url, "sput", "alice", b"shared") == (200, b"0"), "kv shared put")
-proc.send_signal(signal.SIGTERM)
-check(proc.wait(timeout=30) == 0, "state server stops")
-proc, url, _, _ = start(state_args, state_dir)
-check(kv_call(url, "get", "alice") == (200, b"alice-state"), "alice's state after a restart")
-check(kv_call(url, "sget", "bob") == (200, b"shared"), "the shared namespace after a restart")
-proc.send_signal(signal.SIGTERM)
-proc.wait(timeout=30)
+state_phase("state-sqlite", "sqlite:state.db")
+import socket
+with socket.socket() as probe:
+    probe.bind(("127.0.0.1", 0))
+    redis_port = probe.getsockname()[1]
+redis_dir = os.path.join(work, "redis")
+os.makedirs(redis_dir)
+redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                          "--save", "", "--appendonly", "no", "--dir", redis_dir, "--logfile",
+                          os.path.join(redis_dir, "redis.log")])
+try:
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", redis_port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    state_phase("state-redis", f"redis://127.0.0.1:{redis_port}")
+finally:
+    redis.terminate()
+    redis.wait(timeout=30)
 
 # The admin API: its own listener and bearer token; uploads, canaries, promote, rollback.
 admin_dir = os.path.join(work, "admin")
