@@ -67,29 +67,6 @@ int base64_value(char c) {
   return -1;
 }
 
-std::optional<std::vector<uint8_t>> base64_decode_strict(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::vector<uint8_t> out;
-  out.reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    const bool last = i + 4 == text.size();
-    const size_t pad = last ? (text[i + 3] == '=') + (text[i + 2] == '=' && text[i + 3] == '=') : 0;
-    uint32_t group = 0;
-    for (size_t j = 0; j < 4 - pad; ++j) {
-      const int v = base64_value(text[i + j]);
-      if (v < 0) return std::nullopt;
-      group = group << 6 | static_cast<uint32_t>(v);
-    }
-    group <<= 6 * pad;
-    if (pad == 2 && (group & 0xffff) != 0) return std::nullopt;  // non-canonical tail bits
-    if (pad == 1 && (group & 0xff) != 0) return std::nullopt;
-    out.push_back(static_cast<uint8_t>(group >> 16));
-    if (pad < 2) out.push_back(static_cast<uint8_t>(group >> 8));
-    if (pad < 1) out.push_back(static_cast<uint8_t>(group));
-  }
-  return out;
-}
-
 std::string base64_encode(std::span<const uint8_t> bytes) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -582,6 +559,29 @@ SignatureFormat detect_format(std::span<const uint8_t> signature) {
 }
 
 }  // namespace
+
+std::optional<std::vector<uint8_t>> base64_decode_strict(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::vector<uint8_t> out;
+  out.reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    const size_t pad = last ? (text[i + 3] == '=') + (text[i + 2] == '=' && text[i + 3] == '=') : 0;
+    uint32_t group = 0;
+    for (size_t j = 0; j < 4 - pad; ++j) {
+      const int v = base64_value(text[i + j]);
+      if (v < 0) return std::nullopt;
+      group = group << 6 | static_cast<uint32_t>(v);
+    }
+    group <<= 6 * pad;
+    if (pad == 2 && (group & 0xffff) != 0) return std::nullopt;  // non-canonical tail bits
+    if (pad == 1 && (group & 0xff) != 0) return std::nullopt;
+    out.push_back(static_cast<uint8_t>(group >> 16));
+    if (pad < 2) out.push_back(static_cast<uint8_t>(group >> 8));
+    if (pad < 1) out.push_back(static_cast<uint8_t>(group));
+  }
+  return out;
+}
 
 std::optional<SignatureFormat> parse_signature_format(std::string_view name) {
   if (name == "ed25519") return SignatureFormat::Ed25519;

@@ -81,6 +81,10 @@ Result<std::vector<uint8_t>, SignatureError> sign_plugin(
 // The public half of a private key PEM (as sign_plugin reads it): its algorithm and key id.
 Result<PublicKey, SignatureError> private_key_public_part(std::string_view private_key_pem);
 
+// Standard base64 with '=' padding, canonical (unused bits zero); nullopt when it is not. The
+// decoder of every base64 a signature format holds (and of warden serve's X-Warden-Signature).
+std::optional<std::vector<uint8_t>> base64_decode_strict(std::string_view text);
+
 // Lowercase hex SHA-256: the one in hostabi (the manifest's "hash" uses it too).
 using extism::sha256_hex;
 

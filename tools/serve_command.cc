@@ -144,39 +144,6 @@ bool same_token(std::string_view a, std::string_view b) {
   return diff == 0 && !b.empty();
 }
 
-// Standard base64 (the X-Warden-Signature header); nullopt when it is not.
-std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::vector<uint8_t> out;
-  for (size_t i = 0; i < text.size(); i += 4) {
-    uint32_t group = 0;
-    int pad = 0;
-    for (size_t j = 0; j < 4; ++j) {
-      const char c = text[i + j];
-      if (c == '=' && i + 4 == text.size() && j >= 2) {
-        ++pad;
-        group <<= 6;
-        continue;
-      }
-      const int v = value(c);
-      if (v < 0 || pad) return std::nullopt;
-      group = (group << 6) | static_cast<uint32_t>(v);
-    }
-    out.push_back(static_cast<uint8_t>(group >> 16));
-    if (pad < 2) out.push_back(static_cast<uint8_t>(group >> 8));
-    if (pad < 1) out.push_back(static_cast<uint8_t>(group));
-  }
-  return out;
-}
-
 // The plugins of --plugins DIR: each ID.wasm or ID.json is plugin ID, its version the first 12
 // hex digits of the file's SHA-256. scan() admits what is new: at start every file, later (every
 // --watch-ms) a file added (a new plugin) or replaced (a new version, as a canary by
@@ -517,35 +484,35 @@ int serve_command(const std::vector<std::string>& args) {
       }
       res.set_content(list.dump(), "application/json");
     });
-    admin.Put(R"(/v1/plugins/([^/]+)/versions/([^/]+))",
-              [&](const httplib::Request& req, httplib::Response& res) {
-                const std::string id = req.matches[1].str(), version = req.matches[2].str();
-                std::optional<std::vector<uint8_t>> signature;
-                if (req.has_header("X-Warden-Signature")) {
-                  signature = base64_decode(req.get_header_value("X-Warden-Signature"));
-                  if (!signature)
-                    return json_error(res, 400, "bad_request", "X-Warden-Signature is not base64");
-                }
-                extism::Manifest manifest;
-                extism::WasmSource main;
-                main.data.assign(req.body.begin(), req.body.end());
-                manifest.wasm.push_back(std::move(main));
-                if (req.has_param("canary")) {
-                  double share = -1;
-                  const std::string text = req.get_param_value("canary");
-                  std::from_chars(text.data(), text.data() + text.size(), share);
-                  host::CanaryOptions canary;
-                  canary.share = share;
-                  auto r = plugins.add_canary(id, version, manifest, std::move(signature), canary);
-                  fmt::print(stderr, "warden serve: admin: canary {}@{}: {}\n", quote_untrusted(id),
-                             escape_untrusted(version), r ? "added" : r.error().message);
-                  return result(res, r, "canary");
-                }
-                auto r = plugins.add(id, version, manifest, std::move(signature));
-                fmt::print(stderr, "warden serve: admin: version {}@{}: {}\n", quote_untrusted(id),
-                           escape_untrusted(version), r ? "active" : r.error().message);
-                result(res, r, "active");
-              });
+    admin.Put(R"(/v1/plugins/([^/]+)/versions/([^/]+))", [&](const httplib::Request& req,
+                                                             httplib::Response& res) {
+      const std::string id = req.matches[1].str(), version = req.matches[2].str();
+      std::optional<std::vector<uint8_t>> signature;
+      if (req.has_header("X-Warden-Signature")) {
+        signature = policy::base64_decode_strict(req.get_header_value("X-Warden-Signature"));
+        if (!signature)
+          return json_error(res, 400, "bad_request", "X-Warden-Signature is not base64");
+      }
+      extism::Manifest manifest;
+      extism::WasmSource main;
+      main.data.assign(req.body.begin(), req.body.end());
+      manifest.wasm.push_back(std::move(main));
+      if (req.has_param("canary")) {
+        double share = -1;
+        const std::string text = req.get_param_value("canary");
+        std::from_chars(text.data(), text.data() + text.size(), share);
+        host::CanaryOptions canary;
+        canary.share = share;
+        auto r = plugins.add_canary(id, version, manifest, std::move(signature), canary);
+        fmt::print(stderr, "warden serve: admin: canary {}@{}: {}\n", quote_untrusted(id),
+                   escape_untrusted(version), r ? "added" : r.error().message);
+        return result(res, r, "canary");
+      }
+      auto r = plugins.add(id, version, manifest, std::move(signature));
+      fmt::print(stderr, "warden serve: admin: version {}@{}: {}\n", quote_untrusted(id),
+                 escape_untrusted(version), r ? "active" : r.error().message);
+      result(res, r, "active");
+    });
     admin.Post(R"(/v1/plugins/([^/]+)/(canary|promote|rollback))",
                [&](const httplib::Request& req, httplib::Response& res) {
                  const std::string id = req.matches[1].str(), action = req.matches[2].str();
