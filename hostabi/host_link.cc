@@ -91,12 +91,15 @@ struct Checked {
   std::shared_ptr<PluginAccount> account;
   HostCallStats* stats = nullptr;
   Kernel* kernel = nullptr;
+  uint32_t sample_every = 0;
+  const HostCallSink* sample_sink = nullptr;
 
   HostResult operator()(CallContext& ctx, Args a, Results r) const {
     if (metered && !ctx.store.consume_fuel(row->fuel)) return out_of_fuel();
     if (stats) ++stats->host_calls;
     HostResult refused;
     if (!admit(ctx, a, r, refused)) return refused;
+    if (sample_every && stats && stats->host_calls % sample_every == 0) (*sample_sink)(*row);
     if (impl.fn) return impl.fn(impl.state, ctx, a, r);
     return impl.callback(ctx, a, r);
   }
@@ -160,11 +163,15 @@ HostCallback gated(const HostFunctionInfo& row, const HostImpl* impl, const Link
   g.account = context.account;
   g.stats = context.stats;
   g.kernel = context.kernel;
+  if (context.sample_every && context.sample_sink && context.stats) {
+    g.sample_every = context.sample_every;
+    g.sample_sink = context.sample_sink;
+  }
   if (context.host_calls_per_second)
     if (auto it = context.host_calls_per_second->find(row.capability);
         it != context.host_calls_per_second->end())
       g.rate = it->second;
-  if (!g.check_memory && !g.check_handles && g.rate <= 0 && g.impl.fn)
+  if (!g.check_memory && !g.check_handles && g.rate <= 0 && g.impl.fn && !g.sample_every)
     return Metered{g.impl.fn, g.impl.state, row.fuel, g.metered, g.stats};
   return g;
 }

@@ -153,6 +153,10 @@ struct ImportTarget {
 };
 
 // Everything the one path needs to know about the plugin being linked.
+// Sees one of every `sample_every` host calls of an instance that passed the gate (the
+// multi-tenant host's sampled audit records).
+using HostCallSink = std::function<void(const HostFunctionInfo& row)>;
+
 struct LinkContext {
   std::span<const HostFunctionInfo> embedder_rows;  // the plugin's own host functions
   const Grants* grants = nullptr;                   // null: everything granted
@@ -161,7 +165,9 @@ struct LinkContext {
   std::shared_ptr<PluginAccount> account;           // refusals and rate buckets (may be null)
   HostCallStats* stats = nullptr;                   // per-instance counts (may be null)
   const std::map<std::string, double, std::less<>>* host_calls_per_second = nullptr;
-  Kernel* kernel = nullptr;  // for the Handle role of an embedder's arguments
+  Kernel* kernel = nullptr;   // for the Handle role of an embedder's arguments
+  uint32_t sample_every = 0;  // 0: no sampling (the fast path stays)
+  const HostCallSink* sample_sink = nullptr;
 };
 
 // Resolves one import of `module` (a function import of a host module, an embedder row, or

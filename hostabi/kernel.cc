@@ -1,5 +1,7 @@
 #include "hostabi/kernel.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <cstring>
@@ -246,6 +248,21 @@ HostResult fn_http_request(Kernel& k, CallContext& ctx, Args a, Results r) {
     return Failure{host_error(error->message)};
   }
   k.egress_bytes += response->body.size();
+  {
+    const uint64_t bytes = (request.body ? request.body->size() : 0) + response->body.size();
+    std::string host = escape_untrusted(url_host(request.url).value_or("(no host)"), 256);
+    auto it = std::find_if(k.egress_by_host.begin(), k.egress_by_host.end(),
+                           [&](const auto& e) { return e.first == host; });
+    if (it == k.egress_by_host.end() && k.egress_by_host.size() >= 16) {
+      host = "_other";
+      it = std::find_if(k.egress_by_host.begin(), k.egress_by_host.end(),
+                        [&](const auto& e) { return e.first == host; });
+    }
+    if (it == k.egress_by_host.end())
+      k.egress_by_host.emplace_back(std::move(host), bytes);
+    else
+      it->second += bytes;
+  }
   k.http_status = response->status;
   nlohmann::json headers = nlohmann::json::object();
   for (const auto& [name, value] : response->headers) {
@@ -298,6 +315,7 @@ bool Kernel::begin_call(std::span<const uint8_t> input) {
   egress_bytes = 0;
   egress_refused = false;
   blocked_host.clear();
+  egress_by_host.clear();
   log_capped = false;
   input_length = input.size();
   input_handle = input.empty() ? 0 : region.alloc_copy(input);

@@ -64,6 +64,9 @@ class Kernel {
   uint64_t egress_bytes = 0;    // this call: HTTP request bodies sent and responses received
   bool egress_refused = false;  // this call went over http_egress_bytes_per_call
   std::string blocked_host;     // this call's HTTP request to a host not allowed (escaped)
+  // This call's HTTP bytes (request and response bodies) per host (escaped; at most 16 hosts,
+  // the rest under "_other"), for the host's egress metrics.
+  std::vector<std::pair<std::string, uint64_t>> egress_by_host;
   bool log_capped = false;
 
   // HTTP.

@@ -266,6 +266,10 @@ LinkContext Plugin::link_context(Kernel* kernel) const {
   if (!quota_.host_calls_per_second.empty())
     context.host_calls_per_second = &quota_.host_calls_per_second;
   context.kernel = kernel;
+  if (options_.host_call_sample_every && options_.host_call_sink) {
+    context.sample_every = options_.host_call_sample_every;
+    context.sample_sink = &options_.host_call_sink;
+  }
   return context;
 }
 
@@ -539,9 +543,8 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
             {GateEvent::Kind::QuotaRefused, account_->plugin_id(), "", "", error.message});
       if (!kernel_->blocked_host.empty())
         account_->record({GateEvent::Kind::HostBlocked, account_->plugin_id(),
-                          "extism:host/env http_request",
-                          std::string(capability::kNetwork), error.message,
-                          kernel_->blocked_host});
+                          "extism:host/env http_request", std::string(capability::kNetwork),
+                          error.message, kernel_->blocked_host});
       // The reference gives rc 134 only to a trap without an error set (a PDK's abort handler
       // sets one, then traps); the message stays the trap's.
       if (error.rc == 134 && kernel_->error_message()) error.rc = -1;

@@ -95,6 +95,10 @@ struct PluginOptions {
   // true. Default: the manifest's timeout_ms, else 30 s.
   std::optional<std::chrono::milliseconds> create_timeout;
   std::function<bool()> create_cancelled;
+  // One of every N host calls that pass the gate goes to host_call_sink (0: none; sampling takes
+  // every row off the gate's fast path).
+  uint32_t host_call_sample_every = 0;
+  HostCallSink host_call_sink;
 };
 
 struct PluginError {
@@ -165,6 +169,10 @@ class Plugin {
   // This plugin's calls and host calls (plain counts; the account has the refusals).
   const HostCallStats& stats() const { return stats_; }
   const std::map<std::string, std::string, std::less<>>& vars() const { return kernel_->vars; }
+  // The last call's HTTP bytes per host (Kernel::egress_by_host).
+  const std::vector<std::pair<std::string, uint64_t>>& egress_by_host() const {
+    return kernel_->egress_by_host;
+  }
 
   Plugin(const Plugin&) = delete;
   Plugin& operator=(const Plugin&) = delete;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "http_test_server.h"
 #include "policy/host/plugin_host.h"
 #include "test_guest.h"
 
@@ -245,6 +246,36 @@ TEST_F(Host, EveryInvocationIsAnAuditRecord) {
   EXPECT_EQ(r[1]["outcome"], "timeout");
   EXPECT_GE(r[1]["duration_ms"].get<double>(), 250.0);
   EXPECT_EQ(r[2]["outcome"], "trap");
+}
+
+TEST_F(Host, HostCallsAreAuditedOneInN) {
+  HostOptions options;
+  auto log = AuditLog::open((dir_ / "audit.jsonl").string(), {.host_call_sample_every = 1});
+  ASSERT_TRUE(log);
+  options.audit = std::move(*log);
+  auto host = make(std::move(options));
+  ok(host->call("notes", "alice", "note", "x"));
+  std::vector<std::string> functions;
+  for (const auto& r : records(dir_ / "audit.jsonl"))
+    if (r["event"] == "host_call") {
+      EXPECT_EQ(r["tenant"], "alice");
+      EXPECT_EQ(r["allowed"], true);
+      functions.push_back(r["function"]);
+    }
+  // "note": input_offset, the tenant function, length, output_set.
+  EXPECT_EQ(functions, (std::vector<std::string>{
+                           "extism:host/env input_offset", "extism:host/user tenant_note",
+                           "extism:host/env length", "extism:host/env output_set"}));
+
+  HostOptions sparse;
+  auto log2 = AuditLog::open((dir_ / "sparse.jsonl").string(), {.host_call_sample_every = 4});
+  ASSERT_TRUE(log2);
+  sparse.audit = std::move(*log2);
+  auto host2 = make(std::move(sparse));
+  for (int i = 0; i < 3; ++i) ok(host2->call("notes", "bob", "note", "x"));  // 12 host calls
+  size_t sampled = 0;
+  for (const auto& r : records(dir_ / "sparse.jsonl")) sampled += r["event"] == "host_call";
+  EXPECT_EQ(sampled, 3u);
 }
 
 TEST_F(Host, DenialsAreAuditedWithTheirTenant) {
@@ -612,6 +643,30 @@ tiers:
   EXPECT_EQ(recs[0]["tenant"], "mallory");
   EXPECT_EQ(recs[1]["outcome"], "denied");
   EXPECT_EQ(promtool_check(text, dir_), kPromtoolClean);
+}
+
+TEST_F(Host, EgressBytesAreCountedPerTargetHost) {
+  warden::testing::HttpTestServer server;  // on 127.0.0.1, started and stopped by the test
+  server.serve("/data", std::string(1000, 'x'));
+  HostOptions options;
+  auto metrics = std::make_shared<HostMetrics>();
+  options.metrics = metrics;
+  PluginHost host(load(R"(default_tier: net
+tiers:
+  net:
+    capabilities: [network_outbound_allowlist, log_emit]
+    resource_limits:
+      allowed_hosts: ["127.0.0.1"]
+)"),
+                  std::move(options));
+  ASSERT_TRUE(host.add("fetcher", "1", manifest("gate_plugin")));
+  const std::string request = R"({"url":")" + server.url("/data") + R"("})";
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(ok(host.call("fetcher", "t", "fetch", request)).size(), 1000u);
+  const std::string text = metrics->text();
+  EXPECT_NE(text.find(R"(plugin_egress_bytes_total{plugin_id="fetcher",target="127.0.0.1"} 3000)"),
+            std::string::npos)
+      << text;
 }
 
 TEST_F(Host, TenantAndFunctionLabelsAreBounded) {

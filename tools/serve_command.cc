@@ -44,6 +44,7 @@ instance, under the capability gate of the tier policy FILE.
   --listen HOST:PORT   where to listen (default 127.0.0.1:8080; port 0: any free port, printed)
   --audit-log FILE     append JSON-lines audit records (docs/host.md)
   --audit-fail-closed  refuse every call whose audit record cannot be written
+  --audit-sample N     also record one of every N host calls that pass the gate (default 0: none)
   --max-body BYTES     the largest request body (default 1048576); larger: 413
   --max-instances N    instances bound to tenants, across plugins (default 1024)
   --prewarm N          fresh instances kept ready per plugin (default 0)
@@ -240,7 +241,8 @@ class PluginDirectory {
 int serve_command(const std::vector<std::string>& args) {
   std::string policy_file, plugins_dir, listen = "127.0.0.1:8080", audit_file, state;
   std::string admin_listen, admin_token_file;
-  uint64_t max_upload = uint64_t{64} << 20, watch_ms = 2000, canary_window_s = 300;
+  uint64_t max_upload = uint64_t{64} << 20, watch_ms = 2000, canary_window_s = 300,
+           audit_sample = 0;
   double canary_share = 0.1;
   bool fail_closed = false;
   uint64_t max_body = 1 << 20, max_instances = 1024, prewarm = 0, threads = 8;
@@ -282,6 +284,9 @@ int serve_command(const std::vector<std::string>& args) {
     } else if (a == "--max-upload") {
       if (!number(max_upload, 1, uint64_t{1} << 32))
         return usage_error("serve", "--max-upload needs 1..4294967296");
+    } else if (a == "--audit-sample") {
+      if (!number(audit_sample, 0, 1'000'000))
+        return usage_error("serve", "--audit-sample needs 0..1000000");
     } else if (a == "--watch-ms") {
       if (!number(watch_ms, 0, 3'600'000))
         return usage_error("serve", "--watch-ms needs 0..3600000");
@@ -372,7 +377,9 @@ int serve_command(const std::vector<std::string>& args) {
     options.kv = std::move(*kv);
   }
   if (!audit_file.empty()) {
-    auto log = host::AuditLog::open(audit_file, {.fail_closed = fail_closed});
+    auto log = host::AuditLog::open(
+        audit_file, {.fail_closed = fail_closed,
+                     .host_call_sample_every = static_cast<uint32_t>(audit_sample)});
     if (!log) {
       fmt::print(stderr, "error: {}\n", log.error());
       return kExitFailure;

@@ -112,6 +112,19 @@ bool AuditLog::denial(const DenialRecord& r) {
   return write_line(j.dump());
 }
 
+bool AuditLog::host_call(const HostCallRecord& r) {
+  const json j = {{"time", now_text()},
+                  {"event", "host_call"},
+                  {"plugin", text(r.plugin_id)},
+                  {"tenant", text(r.tenant_id)},
+                  {"function", text(r.function)},
+                  {"capability", text(r.capability)},
+                  {"class", std::string(r.host_class)},
+                  {"allowed", true},
+                  {"sampled_one_in", options_.host_call_sample_every}};
+  return write_line(j.dump());
+}
+
 bool AuditLog::rollout(const RolloutRecord& r) {
   json j = {{"time", now_text()},
             {"event", "rollout"},

@@ -16,6 +16,7 @@ namespace warden::host {
 
 struct AuditOptions {
   bool fail_closed = false;
+  uint32_t host_call_sample_every = 0;  // record one of every N allowed host calls (0: none)
 };
 
 // One invocation: `outcome` is "started" (fail-closed mode, before the plugin runs), "ok", or
@@ -31,6 +32,11 @@ struct InvocationRecord {
 struct DenialRecord {
   std::string_view plugin_id, tenant_id, kind, function, capability, message;
   std::string_view target = {};  // a blocked HTTP request's host
+};
+
+// A host function call that passed the gate (sampled: AuditOptions::host_call_sample_every).
+struct HostCallRecord {
+  std::string_view plugin_id, tenant_id, function, capability, host_class;
 };
 
 // A step of a version's rollout: "active" (added), "canary", "promoted", "rolled_back".
@@ -49,6 +55,8 @@ class AuditLog {
   bool invocation(const InvocationRecord& record);
   bool denial(const DenialRecord& record);
   bool rollout(const RolloutRecord& record);
+  bool host_call(const HostCallRecord& record);
+  const AuditOptions& options() const { return options_; }
 
   bool fail_closed() const { return options_.fail_closed; }
   uint64_t records() const;

@@ -73,6 +73,11 @@ struct HostMetrics::Impl {
                                  .Name("extism_plugin_blocked_host_requests_total")
                                  .Help("HTTP requests to hosts the plugin may not reach")
                                  .Register(*registry);
+  Family<Counter>& egress_bytes =
+      BuildCounter()
+          .Name("plugin_egress_bytes_total")
+          .Help("HTTP bytes (request and response bodies) by target host")
+          .Register(*registry);
   Family<Counter>& invocations = BuildCounter()
                                      .Name("plugin_invocations_total")
                                      .Help("Plugin invocations by plugin, tier and outcome")
@@ -168,6 +173,13 @@ void HostMetrics::denial(std::string_view plugin_id, std::string_view host_funct
       .Increment();
   m.api_calls.Add({{"plugin_id", plugin}, {"function", function}, {"allowed", "false"}})
       .Increment();
+}
+
+void HostMetrics::egress(std::string_view plugin_id, std::string_view host, uint64_t bytes) {
+  Impl& m = *impl_;
+  m.egress_bytes
+      .Add({{"plugin_id", label(plugin_id)}, {"target", m.bounded(m.hosts, m.max_tenants, host)}})
+      .Increment(static_cast<double>(bytes));
 }
 
 void HostMetrics::blocked_host(std::string_view plugin_id, std::string_view host) {

@@ -116,6 +116,13 @@ extism::PluginOptions PluginHost::instance_options(std::shared_ptr<TenantScope> 
   o.functions = base.functions;
   o.quota = base.quota;
   o.allowed_sources = base.allowed_sources;
+  if (options_.audit && options_.audit->options().host_call_sample_every) {
+    o.host_call_sample_every = options_.audit->options().host_call_sample_every;
+    o.host_call_sink = [audit = options_.audit, scope](const extism::HostFunctionInfo& row) {
+      audit->host_call({scope->plugin_id, scope->tenant_id, row.qualified_name(), row.capability,
+                        extism::host_class_name(row.host_class)});
+    };
+  }
   for (const TenantFunction& f : options_.functions) {
     extism::PluginFunction p;
     p.module = f.module;
@@ -509,6 +516,9 @@ Result<CallResult, HostError> PluginHost::call(std::string_view plugin_id,
   current_scope = nullptr;
   instance.scope->host_context = nullptr;
   result.fuel = instance.plugin->plugin().fuel_used();
+  if (options_.metrics)
+    for (const auto& [host, bytes] : instance.plugin->plugin().egress_by_host())
+      options_.metrics->egress(plugin_id, host, bytes);
   result.memory_pages = instance.plugin->plugin().memory_pages();
   if (!output) {
     HostError e = classify(output.error());
