@@ -111,7 +111,8 @@ class GatedPlugin {
 
   // Another instance of this admitted plugin: the same verified bytes (their compiled module is
   // shared), grants, quota, schemas and account, with `options` for the rest (functions,
-  // logging), and no second verification or audit. The multi-tenant host's pools make their instances with it.
+  // logging), and no second verification or audit. The multi-tenant host's pools make their
+  // instances with it.
   Result<std::unique_ptr<GatedPlugin>, GateError> spawn(extism::PluginOptions options = {}) const;
 
   extism::Plugin& plugin() { return *plugin_; }

@@ -92,8 +92,8 @@ TEST(Plugin, CreateLikeSharesTheModulesAndManifestButNotTheState) {
   auto like = Plugin::create_like(*p, {});
   ASSERT_TRUE(like) << like.error().message;
   auto& q = **like;
-  EXPECT_EQ(q.main_module(), p->main_module());     // compiled once
-  EXPECT_EQ(q.quota().max_var_bytes, 100u);        // the manifest's limits hold
+  EXPECT_EQ(q.main_module(), p->main_module());  // compiled once
+  EXPECT_EQ(q.quota().max_var_bytes, 100u);      // the manifest's limits hold
   EXPECT_EQ(ok(q, "count_vowels", "aaa"), R"({"count":3,"total":3,"vowels":"aeiouAEIOU"})");
   EXPECT_EQ(ok(q, "count_vowels", "aaa"), R"({"count":3,"total":6,"vowels":"aeiouAEIOU"})");
   EXPECT_EQ(ok(*p, "count_vowels", "Hello"), R"({"count":3,"total":6,"vowels":"lo"})");
