@@ -474,7 +474,7 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
                                                              std::span<const uint8_t> input) {
   fuel_used_ = 0;
   if (!function_exists(function))
-    return Failure{PluginError{"Function not found: " + std::string(function), -1}};
+    return Failure{PluginError{"Function not found: " + escape_untrusted(function, 256), -1}};
   if (!store_ || needs_fresh_instance_) {
     needs_fresh_instance_ = false;
     if (auto ok = instantiate(); !ok) return Failure{std::move(ok.error())};

@@ -103,10 +103,13 @@ int status_of(host::HostError::Kind kind) {
 
 void json_error(httplib::Response& res, int status, std::string_view kind,
                 std::string_view message) {
+  // Messages are the library's, already escaped where guest bytes entered them: cut, not escaped
+  // twice; the dump replaces any invalid UTF-8.
   const nlohmann::json body = {{"error", std::string(kind)},
-                               {"message", escape_untrusted(message, 4096)}};
+                               {"message", std::string(message.substr(0, 4096))}};
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
 }
 
 // HOST:PORT, the port 0..65535.
@@ -439,7 +442,8 @@ int serve_command(const std::vector<std::string>& args) {
   server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler's own error
     if (res.status == 404)
-      return json_error(res, 404, "not_found", "no route " + req.method + " " + req.path);
+      return json_error(res, 404, "not_found",
+                        "no route " + escape_untrusted(req.method + " " + req.path, 512));
     if (res.status == 413)
       return json_error(res, 413, "bad_request", "the request body is over --max-body");
     if (res.status == 400)
@@ -540,7 +544,8 @@ int serve_command(const std::vector<std::string>& args) {
     admin.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
       if (res.status == 404)
-        return json_error(res, 404, "not_found", "no route " + req.method + " " + req.path);
+        return json_error(res, 404, "not_found",
+                          "no route " + escape_untrusted(req.method + " " + req.path, 512));
       if (res.status == 413)
         return json_error(res, 413, "bad_request", "the upload is over --max-upload");
       json_error(res, res.status, "http_error", "HTTP " + std::to_string(res.status));

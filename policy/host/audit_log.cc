@@ -35,6 +35,10 @@ std::string now_text() {
 // Guest and caller text is escaped before it becomes part of a record: the log is read on
 // terminals and by tools that split on lines.
 std::string text(std::string_view bytes) { return escape_untrusted(bytes, 4096); }
+// An error message is already escaped where it was made (the library's errors quote guest bytes
+// with quote_untrusted): cut, not escaped twice. The dump below replaces any invalid UTF-8.
+std::string message_text(std::string_view message) { return std::string(message.substr(0, 4096)); }
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // Writing to a closed pipe must fail with EPIPE, not kill the process: SIGPIPE is blocked on
 // this thread for the write, and a pending one is consumed.
@@ -98,18 +102,18 @@ bool AuditLog::invocation(const InvocationRecord& r) {
     j["fuel"] = r.fuel;
     j["memory_pages"] = r.memory_pages;
   }
-  if (!r.message.empty()) j["message"] = text(r.message);
-  return write_line(j.dump());
+  if (!r.message.empty()) j["message"] = message_text(r.message);
+  return write_line(dump(j));
 }
 
 bool AuditLog::denial(const DenialRecord& r) {
   json j = {{"time", now_text()},          {"event", "denial"},
             {"plugin", text(r.plugin_id)}, {"tenant", text(r.tenant_id)},
-            {"kind", std::string(r.kind)}, {"message", text(r.message)}};
+            {"kind", std::string(r.kind)}, {"message", message_text(r.message)}};
   if (!r.function.empty()) j["function"] = text(r.function);
   if (!r.capability.empty()) j["capability"] = text(r.capability);
   if (!r.target.empty()) j["target"] = text(r.target);
-  return write_line(j.dump());
+  return write_line(dump(j));
 }
 
 bool AuditLog::host_call(const HostCallRecord& r) {
@@ -122,7 +126,7 @@ bool AuditLog::host_call(const HostCallRecord& r) {
                   {"class", std::string(r.host_class)},
                   {"allowed", true},
                   {"sampled_one_in", options_.host_call_sample_every}};
-  return write_line(j.dump());
+  return write_line(dump(j));
 }
 
 bool AuditLog::rollout(const RolloutRecord& r) {
@@ -132,7 +136,7 @@ bool AuditLog::rollout(const RolloutRecord& r) {
             {"version", text(r.version)},
             {"action", std::string(r.action)}};
   if (!r.reason.empty()) j["reason"] = text(r.reason);
-  return write_line(j.dump());
+  return write_line(dump(j));
 }
 
 uint64_t AuditLog::records() const {

@@ -106,16 +106,10 @@ PluginHost::PluginHost(policy::Policy policy, HostOptions options)
 PluginHost::~PluginHost() = default;
 
 extism::PluginOptions PluginHost::instance_options(std::shared_ptr<TenantScope> scope) const {
-  extism::PluginOptions o;
-  const extism::PluginOptions& base = options_.plugin_options;
-  o.wasi = base.wasi;
-  o.wasi_stdio = base.wasi_stdio;
-  o.log_level = base.log_level;
-  o.log_sink = base.log_sink;
-  o.http_response_headers = base.http_response_headers;
-  o.functions = base.functions;
-  o.quota = base.quota;
-  o.allowed_sources = base.allowed_sources;
+  // The embedder's base, but never its grants or account: those are the admission's.
+  extism::PluginOptions o = options_.plugin_options;
+  o.grants.reset();
+  o.account.reset();
   if (options_.audit && options_.audit->options().host_call_sample_every) {
     o.host_call_sample_every = options_.audit->options().host_call_sample_every;
     o.host_call_sink = [audit = options_.audit, scope](const extism::HostFunctionInfo& row) {
