@@ -115,25 +115,59 @@ void BM_CreatePlugin2MBWarm(benchmark::State& state) {
 }
 BENCHMARK(BM_CreatePlugin2MBWarm)->Unit(benchmark::kMillisecond);
 
-// A new tenant's instance as the multi-tenant host's pool makes it today (policy/host/): spawned
-// from the admitted prototype (the compiled module shared) and warmed (instantiated, init run).
-// The snapshot-based creation of issue 12 is measured against this.
-void BM_NewTenantInstance2MB(benchmark::State& state) {
+// A new tenant's instance as the multi-tenant host's pool makes it (policy/host/): spawned from
+// the admitted prototype (the compiled module shared), then started either afresh (instantiated,
+// init run: `warm`) or from the snapshot the host takes of the prototype after its init
+// (`warm_from`: the memory mapped copy-on-write, no init).
+std::unique_ptr<warden::policy::GatedPlugin> bench_prototype(const char* path) {
   warden::extism::Manifest manifest;
   warden::extism::WasmSource source;
-  source.data = read(WARDEN_BENCH_BIG_PLUGIN);
+  source.data = read(path);
   manifest.wasm.push_back(std::move(source));
   warden::policy::Admission admission;
   admission.grants = gated_options(false).grants.value();
   auto prototype = warden::policy::GatedPlugin::create(admission, manifest, std::nullopt);
-  if (!prototype) return state.SkipWithError(prototype.error().message.c_str());
+  if (!prototype) return nullptr;
+  return std::move(*prototype);
+}
+
+void new_tenant_instance(benchmark::State& state, const char* path, bool from_snapshot) {
+  auto prototype = bench_prototype(path);
+  if (!prototype) return state.SkipWithError("the prototype was refused");
+  std::shared_ptr<const warden::extism::PluginSnapshot> snapshot;
+  if (from_snapshot) {
+    if (!prototype->plugin().warm()) return state.SkipWithError("init failed");
+    auto snap = prototype->plugin().snapshot();
+    if (!snap) return state.SkipWithError(snap.error().message.c_str());
+    snapshot = std::move(*snap);
+  }
   for (auto _ : state) {
-    auto instance = (*prototype)->spawn();
-    if (!instance || !(*instance)->plugin().warm()) state.SkipWithError("spawn failed");
+    auto instance = prototype->spawn();
+    if (!instance) return state.SkipWithError("spawn failed");
+    auto& plugin = (*instance)->plugin();
+    if (!(snapshot ? plugin.warm_from(*snapshot) : plugin.warm()))
+      return state.SkipWithError("start failed");
     benchmark::DoNotOptimize(instance);
   }
 }
+
+void BM_NewTenantInstance2MB(benchmark::State& state) {
+  new_tenant_instance(state, WARDEN_BENCH_BIG_PLUGIN, false);
+}
 BENCHMARK(BM_NewTenantInstance2MB)->Unit(benchmark::kMicrosecond);
+void BM_NewTenantInstance2MBFromSnapshot(benchmark::State& state) {
+  new_tenant_instance(state, WARDEN_BENCH_BIG_PLUGIN, true);
+}
+BENCHMARK(BM_NewTenantInstance2MBFromSnapshot)->Unit(benchmark::kMicrosecond);
+// bench/heavy_init.wat: an init that builds 4 MiB of tables.
+void BM_NewTenantInstanceHeavyInit(benchmark::State& state) {
+  new_tenant_instance(state, WARDEN_BENCH_HEAVY_INIT_PLUGIN, false);
+}
+BENCHMARK(BM_NewTenantInstanceHeavyInit)->Unit(benchmark::kMicrosecond);
+void BM_NewTenantInstanceHeavyInitFromSnapshot(benchmark::State& state) {
+  new_tenant_instance(state, WARDEN_BENCH_HEAVY_INIT_PLUGIN, true);
+}
+BENCHMARK(BM_NewTenantInstanceHeavyInitFromSnapshot)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

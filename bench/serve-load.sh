@@ -4,6 +4,7 @@
 # secret in a var; every response is checked to carry its own tenant's secret. Meanwhile a
 # looping, a memory-exhausting and a trapping plugin are called in a loop: they must fail alone.
 # Prints throughput, p50/p99 latency, the server's peak RSS and the hostile calls' statuses.
+# SERVE_ARGS adds options to warden serve (e.g. --no-snapshots).
 # usage: bench/serve-load.sh BUILD_DIR
 set -euo pipefail
 build=${1:?build dir}
@@ -24,7 +25,7 @@ tiers:
       timeout_ms: 500
 YAML
 "$build/tools/warden" serve --policy "$work/policy.yaml" --plugins "$work/plugins" \
-  --listen 127.0.0.1:0 --threads 64 --max-instances $((tenants + 100)) 2>"$work/serve.log" &
+  --listen 127.0.0.1:0 --threads 64 --max-instances $((tenants + 100)) ${SERVE_ARGS:-} 2>"$work/serve.log" &
 pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
 url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)

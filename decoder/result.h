@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cassert>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -56,27 +57,28 @@ class [[nodiscard]] Result {
   std::variant<T, E> state_;
 };
 
+// Success holds no E (an empty optional): a host call returns one of these on every call, and
+// moving an empty one costs a flag, where moving a default-constructed E would not.
 template <class E>
 class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
   template <class F>
-  Result(Failure<F> failure) : error_(std::move(failure.error)), ok_(false) {}
+  Result(Failure<F> failure) : error_(std::in_place, std::move(failure.error)) {}
 
-  bool ok() const { return ok_; }
-  explicit operator bool() const { return ok_; }
+  bool ok() const { return !error_.has_value(); }
+  explicit operator bool() const { return ok(); }
   const E& error() const {
-    assert(!ok_);
-    return error_;
+    assert(!ok());
+    return *error_;
   }
   E&& take_error() {
-    assert(!ok_);
-    return std::move(error_);
+    assert(!ok());
+    return std::move(*error_);
   }
 
  private:
-  E error_{};
-  bool ok_ = true;
+  std::optional<E> error_;
 };
 
 }  // namespace warden

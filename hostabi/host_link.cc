@@ -70,11 +70,16 @@ struct Metered {
   uint32_t fuel;
   bool metered;
   HostCallStats* stats;
+  HostRowCount* count;
 
   HostResult operator()(CallContext& ctx, Args a, Results r) const {
     if (metered && !ctx.store.consume_fuel(fuel)) return out_of_fuel();
-    if (stats) ++stats->host_calls;
-    return fn(state, ctx, a, r);
+    if (!stats) return fn(state, ctx, a, r);
+    ++stats->host_calls;
+    ++count->calls;
+    HostResult result = fn(state, ctx, a, r);
+    if (!result) ++count->errors;
+    return result;
   }
 };
 
@@ -90,6 +95,7 @@ struct Checked {
   double rate = 0;             // host_calls_per_second for the row's capability (0: none)
   std::shared_ptr<PluginAccount> account;
   HostCallStats* stats = nullptr;
+  HostRowCount* count = nullptr;  // set with stats
   Kernel* kernel = nullptr;
   uint32_t sample_every = 0;
   const HostCallSink* sample_sink = nullptr;
@@ -100,8 +106,12 @@ struct Checked {
     HostResult refused;
     if (!admit(ctx, a, r, refused)) return refused;
     if (sample_every && stats && stats->host_calls % sample_every == 0) (*sample_sink)(*row);
-    if (impl.fn) return impl.fn(impl.state, ctx, a, r);
-    return impl.callback(ctx, a, r);
+    HostResult result = impl.fn ? impl.fn(impl.state, ctx, a, r) : impl.callback(ctx, a, r);
+    if (count) {
+      ++count->calls;
+      if (!result) ++count->errors;
+    }
+    return result;
   }
 
   // False when the body must not run; `out` is then the call's result (an error, or success
@@ -162,6 +172,7 @@ HostCallback gated(const HostFunctionInfo& row, const HostImpl* impl, const Link
                     });
   g.account = context.account;
   g.stats = context.stats;
+  if (g.stats) g.count = g.stats->count_for(row);
   g.kernel = context.kernel;
   if (context.sample_every && context.sample_sink && context.stats) {
     g.sample_every = context.sample_every;
@@ -172,7 +183,7 @@ HostCallback gated(const HostFunctionInfo& row, const HostImpl* impl, const Link
         it != context.host_calls_per_second->end())
       g.rate = it->second;
   if (!g.check_memory && !g.check_handles && g.rate <= 0 && g.impl.fn && !g.sample_every)
-    return Metered{g.impl.fn, g.impl.state, row.fuel, g.metered, g.stats};
+    return Metered{g.impl.fn, g.impl.state, row.fuel, g.metered, g.stats, g.count};
   return g;
 }
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -134,10 +135,25 @@ class PluginAccount {
   std::map<std::string, Bucket, std::less<>> buckets_;
 };
 
+// One linked row's calls that passed the gate, and how many of them failed (the body returned an
+// error). `reported_*` are for whoever turns the counts into metrics (deltas since last time).
+struct HostRowCount {
+  const HostFunctionInfo* row = nullptr;
+  uint64_t calls = 0, errors = 0;
+  uint64_t reported_calls = 0, reported_errors = 0;
+};
+
 // Per-instance counts, plain integers: a Plugin is used from one thread at a time.
 struct HostCallStats {
   uint64_t calls = 0;       // Plugin::call
   uint64_t host_calls = 0;  // every gated host call, granted or not
+  // One entry per row linked into the instance (a deque: the linked functions keep pointers).
+  std::deque<HostRowCount> rows;
+  HostRowCount* count_for(const HostFunctionInfo& row) {
+    for (HostRowCount& c : rows)
+      if (c.row == &row) return &c;
+    return &rows.emplace_back(HostRowCount{&row});
+  }
 };
 
 struct LinkRefusal {

@@ -10,6 +10,7 @@
 #include "hostabi/wasi/wasi.h"
 #include "hostabi/wasi/wasi_path.h"
 #include "decoder/untrusted_text.h"
+#include "vm/snapshot.h"
 
 namespace warden::extism {
 namespace {
@@ -322,6 +323,7 @@ Result<void, PluginError> Plugin::instantiate() {
   k.http_response_headers = options_.http_response_headers;
 
   // Every host function goes through the one path: the table's rows, the grants, the gate.
+  stats_.rows.clear();  // the old instance's functions (which point at them) are gone with it
   HostImpls impls;
   add_kernel_impls(impls, k);
   const LinkContext context = link_context(&k);
@@ -470,9 +472,107 @@ Result<void, PluginError> Plugin::warm() {
   }
 }
 
+struct PluginSnapshot {
+  std::shared_ptr<const StoreSnapshot> store;
+  std::vector<const CompiledModule*> modules;
+  std::map<std::string, std::string, std::less<>> config;  // what init may have read
+  std::map<std::string, std::string, std::less<>> vars;
+  uint64_t var_bytes = 0;
+  uint64_t budget_used = 0;  // what init grew (charged for the instance's lifetime)
+};
+
+namespace {
+
+// Host functions whose effects a memory picture cannot carry to another instance: descriptors
+// the new instance's WASI table would not have, and random bytes every instance would share.
+constexpr std::string_view kNotSnapshottable[] = {"path_open", "fd_close", "fd_renumber",
+                                                  "sock_accept", "random_get"};
+
+}  // namespace
+
+Result<std::shared_ptr<const PluginSnapshot>, PluginError> Plugin::snapshot(
+    MemoryImage::Mode mode) const {
+  try {
+    if (!store_ || !instance_ || needs_fresh_instance_)
+      return Failure{PluginError{"snapshot: the plugin is not initialised (warm() it first)", -1}};
+    if (called_)
+      return Failure{
+          PluginError{"snapshot: the plugin has been called (a snapshot is taken "
+                      "after init, before any call, so that it holds no caller's data)",
+                      -1}};
+    for (const HostRowCount& c : stats_.rows)
+      for (std::string_view name : kNotSnapshottable)
+        if (c.calls && c.row->module == kWasiModule && c.row->name == name)
+          return Failure{
+              PluginError{"snapshot: the plugin's init called " + c.row->qualified_name() +
+                              ", whose effect a snapshot cannot carry to another instance",
+                          -1}};
+    auto store = store_->snapshot(mode);
+    if (!store) return Failure{PluginError{store.error().message(), -1}};
+    auto snap = std::make_shared<PluginSnapshot>();
+    snap->store = std::move(*store);
+    for (const Module& m : modules_) snap->modules.push_back(m.compiled.get());
+    snap->config = kernel_->config;
+    snap->vars = kernel_->vars;
+    snap->var_bytes = kernel_->var_bytes;
+    snap->budget_used = budget_->used;
+    return std::shared_ptr<const PluginSnapshot>(std::move(snap));
+  } catch (const std::bad_alloc&) {
+    return Failure{PluginError{"oom", -1}};
+  }
+}
+
+Result<void, PluginError> Plugin::warm_from(const PluginSnapshot& snap) {
+  try {
+    if (instance_ || called_)
+      return Failure{PluginError{"snapshot: the plugin has started already", -1}};
+    bool same_modules = snap.modules.size() == modules_.size();
+    for (size_t i = 0; same_modules && i < modules_.size(); ++i)
+      same_modules = snap.modules[i] == modules_[i].compiled.get();
+    if (!same_modules)
+      return Failure{PluginError{"snapshot: taken from a plugin of other modules", -1}};
+    if (snap.config != config_)
+      return Failure{PluginError{"snapshot: taken from a plugin with another config", -1}};
+    needs_fresh_instance_ = false;
+    if (auto ok = instantiate(); !ok) return Failure{std::move(ok.error())};
+    auto fail = [this](const ExecError& e) {
+      needs_fresh_instance_ = true;
+      return Failure{error_from(e)};
+    };
+    // The objects only (no segment, no start, no init): the snapshot has what they did.
+    for (const Module& m : modules_) {
+      auto instance = store_->instantiate(m.compiled, *linker_, Store::Segments::Skip);
+      if (!instance) return fail(instance.error());
+      if (m.name == "main")
+        instance_ = *instance;
+      else
+        linker_->define_instance(m.name, **instance);
+    }
+    if (auto ok = store_->restore(*snap.store); !ok) {
+      instance_ = nullptr;
+      return fail(ok.error());
+    }
+    if (snap.budget_used > budget_->limit) {
+      instance_ = nullptr;
+      needs_fresh_instance_ = true;
+      return Failure{PluginError{"oom", -1}};
+    }
+    budget_->used = snap.budget_used;
+    budget_->exhausted = false;
+    kernel_->vars = snap.vars;
+    kernel_->var_bytes = snap.var_bytes;
+    return {};
+  } catch (const std::bad_alloc&) {
+    instance_ = nullptr;
+    needs_fresh_instance_ = true;
+    return Failure{PluginError{"oom", -1}};
+  }
+}
+
 Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view function,
                                                              std::span<const uint8_t> input) {
   fuel_used_ = 0;
+  called_ = true;
   if (!function_exists(function))
     return Failure{PluginError{"Function not found: " + escape_untrusted(function, 256), -1}};
   if (!store_ || needs_fresh_instance_) {

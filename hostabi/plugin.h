@@ -20,6 +20,7 @@
 #include "hostabi/kernel.h"
 #include "hostabi/manifest.h"
 #include "vm/compiled_module.h"
+#include "vm/memory_image.h"
 #include "vm/store.h"
 
 namespace warden::extism {
@@ -121,6 +122,9 @@ class CancelHandle {
   std::shared_ptr<Target> target_;
 };
 
+// A plugin instance as its init left it (Plugin::snapshot), to start siblings from.
+struct PluginSnapshot;
+
 class Plugin {
  public:
   static Result<std::unique_ptr<Plugin>, PluginError> create(std::span<const uint8_t> wasm,
@@ -145,6 +149,16 @@ class Plugin {
   // Instantiates now and runs the init functions (what the first call would do), under the
   // quota's fuel and timeout: a pool pre-warms instances with it. Idempotent.
   Result<void, PluginError> warm();
+
+  // A picture of this plugin as init left it: warm() done, no call made (so it holds no caller's
+  // data). Refused when init did what a picture cannot carry to another instance: opened WASI
+  // files or asked for random bytes (every instance would share the same "random" state).
+  Result<std::shared_ptr<const PluginSnapshot>, PluginError> snapshot(
+      MemoryImage::Mode mode = MemoryImage::Mode::CopyOnWrite) const;
+  // Instead of warm(): starts from `snapshot`, which a plugin of the same modules, the same host
+  // functions (in the same order) and the same config took; its memories are mapped
+  // copy-on-write, no init function runs again. Refused when this plugin has started already.
+  Result<void, PluginError> warm_from(const PluginSnapshot& snapshot);
   // The pages of the plugin's linear memories (0 before instantiation), and all host memory
   // charged to it (memories, tables, the kernel region and its bookkeeping).
   uint64_t memory_pages() const { return store_ ? store_->memory_pages() : 0; }
@@ -168,6 +182,17 @@ class Plugin {
   const std::shared_ptr<PluginAccount>& shared_account() const { return account_; }
   // This plugin's calls and host calls (plain counts; the account has the refusals).
   const HostCallStats& stats() const { return stats_; }
+  // The host calls that passed the gate since the last time this was asked, per function:
+  // `report(row, calls, errors)` for each function with new ones (the host's metrics).
+  template <typename Report>
+  void report_host_calls(Report&& report) {
+    for (HostRowCount& c : stats_.rows) {
+      if (c.calls == c.reported_calls) continue;
+      report(*c.row, c.calls - c.reported_calls, c.errors - c.reported_errors);
+      c.reported_calls = c.calls;
+      c.reported_errors = c.errors;
+    }
+  }
   const std::map<std::string, std::string, std::less<>>& vars() const { return kernel_->vars; }
   // The last call's HTTP bytes per host (Kernel::egress_by_host).
   const std::vector<std::pair<std::string, uint64_t>>& egress_by_host() const {
@@ -210,6 +235,7 @@ class Plugin {
   std::unique_ptr<Store> store_;
   Instance* instance_ = nullptr;
   bool needs_fresh_instance_ = false;  // after `_start`, or a failed start
+  bool called_ = false;                // a call has run in this plugin (no snapshot then)
   std::map<std::string, std::string, std::less<>> config_;
   uint64_t fuel_used_ = 0;
   Quota quota_;

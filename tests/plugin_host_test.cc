@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -46,7 +47,7 @@ class Host : public ::testing::Test {
     const fs::path path = dir_ / "policy.yaml";
     std::ofstream(path) << yaml;
     policy::LoadOptions options;
-    options.extra_capabilities = {"tenant_note"};
+    options.extra_capabilities = {"tenant_note", "init_seen"};
     auto p = policy::Policy::load(path.string(), options);
     if (!p) {
       for (const auto& e : p.error()) ADD_FAILURE() << e.text();
@@ -73,6 +74,7 @@ class Host : public ::testing::Test {
                         std::span<const Value> args, std::span<Value> results) -> HostResult {
       ++note_calls_;
       if (gate_) gate_();
+      if (fail_note_) return extism::CurrentPlugin::fail("tenant_note is failing");
       const auto* context = static_cast<const std::string*>(call.host_context);
       const std::string text = std::string(call.tenant_id) + "|" + (context ? *context : "-") +
                                "|" + std::string(plugin.text(args[0].as_i64()));
@@ -106,6 +108,7 @@ class Host : public ::testing::Test {
   fs::path dir_;
   std::atomic<int> note_calls_{0};
   std::function<void()> gate_;
+  bool fail_note_ = false;
 };
 
 TEST_F(Host, EachTenantSeesOnlyItsOwnVars) {
@@ -218,6 +221,128 @@ TEST_F(Host, PrewarmedInstancesServeNewTenantsAndCarryNoTenantsData) {
   EXPECT_EQ(ok(host->call("notes", "bob", "recall", "")), "");
   EXPECT_EQ(host->pool_stats().from_prewarm, 2u);
   EXPECT_EQ(ok(host->call("notes", "bob", "note", "n")), "bob|-|n");
+}
+
+// tests/testdata/plugin_snapshot.wat behind the host: its init tells init_seen, `keep` stores a
+// tenant's secret in memory, a global, a grown page and a var, `state` reports all of them.
+class SnapshotHost : public Host {
+ protected:
+  std::unique_ptr<PluginHost> make_snapshot_host(bool snapshots, size_t max_instances) {
+    HostOptions options;
+    options.snapshots = snapshots;
+    options.pool.max_instances = max_instances;
+    TenantFunction seen;
+    seen.name = "init_seen";
+    seen.type = FuncType{{}, {}};
+    seen.host_class = extism::HostClass::AuditOnly;
+    seen.callback = [this](extism::CurrentPlugin&, const TenantCall& call, std::span<const Value>,
+                           std::span<Value>) -> HostResult {
+      ++inits_;
+      if (!call.tenant_id.empty()) init_tenants_.push_back(std::string(call.tenant_id));
+      return {};
+    };
+    options.functions.push_back(std::move(seen));
+    auto host = std::make_unique<PluginHost>(load(R"(default_tier: tenants
+tiers:
+  tenants:
+    capabilities: [vars, init_seen]
+    resource_limits:
+      memory: 16MiB
+)"),
+                                             std::move(options));
+    auto added = host->add("snap", "1", manifest("plugin_snapshot"));
+    EXPECT_TRUE(added) << added.error().message;
+    return host;
+  }
+  // The secret (16 bytes at 4096), its length (a global) and the var's length, as `state` sees.
+  struct Seen {
+    std::string secret;
+    uint32_t inits = 0, secret_len = 0, var_secret = 0, marker = 0;
+  };
+  Seen state(PluginHost& host, const std::string& tenant) {
+    const std::string out = ok(host.call("snap", tenant, "state", ""));
+    Seen s;
+    if (out.size() != 52) {
+      ADD_FAILURE() << "state of " << out.size() << " bytes";
+      return s;
+    }
+    auto word = [&](size_t at) {
+      uint32_t w;
+      std::memcpy(&w, out.data() + at, 4);
+      return w;
+    };
+    s.inits = word(0);
+    s.secret_len = word(4);
+    s.marker = word(12);
+    s.secret = out.substr(16, 16);
+    s.var_secret = word(40);
+    return s;
+  }
+  static std::string secret_of(int tenant) {
+    std::string s = "secret-of-" + std::to_string(tenant);
+    s.resize(16, '#');
+    return s;
+  }
+  std::atomic<int> inits_{0};
+  std::vector<std::string> init_tenants_;
+};
+
+TEST_F(SnapshotHost, EveryNewTenantStartsFromTheSnapshotWithNoOtherTenantsSecret) {
+  // Four instances for 40 tenants: instances are made (from the snapshot) after others have
+  // written their secrets, and evicted ones are never handed to another tenant.
+  auto host = make_snapshot_host(true, 4);
+  const std::optional<Deployment> d = host->deployment("snap");
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->active_from_snapshot) << d->snapshot_refusal;
+  EXPECT_EQ(inits_, 1);  // the prototype's init, at admission
+  for (int round = 0; round < 2; ++round) {
+    for (int t = 0; t < 40; ++t) {
+      const std::string tenant = "tenant-" + std::to_string(t);
+      const Seen fresh = state(*host, tenant);
+      EXPECT_EQ(fresh.inits, 1u);
+      EXPECT_EQ(fresh.marker, 0x54494E49u);  // what init wrote is there
+      EXPECT_EQ(fresh.secret, std::string(16, '\0')) << tenant << " round " << round;
+      EXPECT_EQ(fresh.secret_len, 0u) << tenant;
+      EXPECT_EQ(fresh.var_secret, 0u) << tenant;
+      ok(host->call("snap", tenant, "keep", secret_of(t)));
+      const Seen kept = state(*host, tenant);
+      EXPECT_EQ(kept.secret, secret_of(t));
+      EXPECT_EQ(kept.var_secret, 16u);
+    }
+  }
+  EXPECT_GE(host->pool_stats().created, 80u);
+  EXPECT_EQ(inits_, 1);  // never again, for any of the instances
+  EXPECT_TRUE(init_tenants_.empty());
+}
+
+TEST_F(SnapshotHost, WithoutSnapshotsEveryInstanceRunsInit) {
+  auto host = make_snapshot_host(false, 4);
+  const std::optional<Deployment> d = host->deployment("snap");
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->active_from_snapshot);
+  EXPECT_EQ(d->snapshot_refusal, "snapshots are off");
+  for (int t = 0; t < 6; ++t) {
+    ok(host->call("snap", "tenant-" + std::to_string(t), "keep", secret_of(t)));
+    EXPECT_EQ(state(*host, "tenant-" + std::to_string(t)).secret, secret_of(t));
+  }
+  EXPECT_EQ(static_cast<uint64_t>(inits_), host->pool_stats().created);
+}
+
+TEST_F(SnapshotHost, APluginWhoseInitCannotBeSnapshottedStillServes) {
+  HostOptions options;
+  options.plugin_options.wasi = true;
+  auto host = std::make_unique<PluginHost>(load(R"(default_tier: tenants
+tiers:
+  tenants:
+    capabilities: [vars, wasi_random]
+)"),
+                                           std::move(options));
+  auto added = host->add("random", "1", manifest("plugin_snapshot_random"));
+  ASSERT_TRUE(added) << added.error().message;
+  const std::optional<Deployment> d = host->deployment("random");
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->active_from_snapshot);
+  EXPECT_NE(d->snapshot_refusal.find("random_get"), std::string::npos) << d->snapshot_refusal;
 }
 
 TEST_F(Host, EveryInvocationIsAnAuditRecord) {
@@ -566,6 +691,11 @@ TEST_F(Host, MetricsCountEveryOutcomeAndPassPromtool) {
   ASSERT_FALSE(host->call("notes", "alice", "spin", ""));
   ASSERT_FALSE(host->call("notes", "alice", "trap", ""));
   ASSERT_FALSE(host->call("notes", "alice", "no\x1b[2Jsuch", ""));
+  ok(host->call("notes", "alice", "note", "1"));
+  ok(host->call("notes", "bob", "note", "2"));
+  ok(host->call("notes", "bob", "note", "3"));
+  fail_note_ = true;
+  ASSERT_FALSE(host->call("notes", "carol", "note", "4"));
   const std::string text = metrics->text();
   auto has = [&](const std::string& line) {
     EXPECT_NE(text.find(line + "\n"), std::string::npos) << "missing: " << line << "\n" << text;
@@ -575,8 +705,12 @@ TEST_F(Host, MetricsCountEveryOutcomeAndPassPromtool) {
   has(R"(extism_plugin_calls_total{function="trap",plugin="notes",status="trap"} 1)");
   has(R"(extism_plugin_calls_total{function="_unknown",plugin="notes",status="bad_request"} 1)");
   has(R"(extism_plugin_timeout_total{plugin="notes"} 1)");
-  has(R"(plugin_invocations_total{outcome="ok",plugin_id="notes",tier="tenants"} 2)");
-  has(R"(extism_plugin_call_duration_ms_count{plugin="notes"} 5)");
+  has(R"(plugin_invocations_total{outcome="ok",plugin_id="notes",tier="tenants"} 5)");
+  has(R"(extism_plugin_call_duration_ms_count{plugin="notes"} 9)");
+  // Host functions, by what they returned: three notes answered, one failed (across tenants).
+  has(R"(extism_host_function_calls_total{function="extism:host/user tenant_note",plugin="notes",status="ok"} 3)");
+  has(R"(extism_host_function_calls_total{function="extism:host/user tenant_note",plugin="notes",status="error"} 1)");
+  has(R"(plugin_host_api_calls_total{allowed="true",function="extism:host/user tenant_note",plugin_id="notes"} 4)");
   has(R"(extism_plugin_memory_pages_used{plugin="notes",tenant="bob"} 1)");
   has(R"(plugin_rollout_events_total{action="active",plugin_id="notes"} 1)");
   has(R"(plugin_memory_limit_pages{plugin_id="notes"} 256)");  // memory: 16MiB

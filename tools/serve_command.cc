@@ -29,7 +29,8 @@ namespace fs = std::filesystem;
 constexpr const char* kHelp =
     R"help(usage: warden serve --policy FILE --plugins DIR [--listen HOST:PORT] [--audit-log FILE
                     [--audit-fail-closed]] [--max-body BYTES] [--max-instances N]
-                    [--prewarm N] [--threads N] [--state sqlite:PATH | redis://HOST:PORT]
+                    [--prewarm N] [--no-snapshots] [--threads N]
+                    [--state sqlite:PATH | redis://HOST:PORT]
                     [--admin-listen HOST:PORT --admin-token-file FILE [--max-upload BYTES]]
                     [--watch-ms N] [--canary-share F] [--canary-window S]
 
@@ -48,6 +49,8 @@ instance, under the capability gate of the tier policy FILE.
   --max-body BYTES     the largest request body (default 1048576); larger: 413
   --max-instances N    instances bound to tenants, across plugins (default 1024)
   --prewarm N          fresh instances kept ready per plugin (default 0)
+  --no-snapshots       start every new tenant's instance afresh (instantiate, then init),
+                       not from the copy-on-write snapshot taken after the plugin's init
   --threads N          HTTP worker threads (default 8)
   --state sqlite:PATH  shared state for plugins ("warden:kv", docs/host.md) in an SQLite file,
   --state redis://HOST:PORT  or on a Redis server several hosts share; tiers grant it with the
@@ -249,6 +252,7 @@ int serve_command(const std::vector<std::string>& args) {
   double canary_share = 0.1;
   bool fail_closed = false;
   uint64_t max_body = 1 << 20, max_instances = 1024, prewarm = 0, threads = 8;
+  bool snapshots = true;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string& out) {
@@ -305,6 +309,8 @@ int serve_command(const std::vector<std::string>& args) {
         return usage_error("serve", "--canary-share needs 0..1");
     } else if (a == "--audit-fail-closed") {
       fail_closed = true;
+    } else if (a == "--no-snapshots") {
+      snapshots = false;
     } else if (a == "--max-body") {
       if (!number(max_body, 1, uint64_t{1} << 32))
         return usage_error("serve", "--max-body needs 1..4294967296");
@@ -359,6 +365,7 @@ int serve_command(const std::vector<std::string>& args) {
   host::HostOptions options;
   options.pool.max_instances = max_instances;
   options.pool.prewarm = prewarm;
+  options.snapshots = snapshots;
   auto metrics = std::make_shared<host::HostMetrics>();
   options.metrics = metrics;
   if (!state.empty()) {

@@ -27,6 +27,21 @@ int32_t Memory::grow(uint32_t delta) {
   return static_cast<int32_t>(old);
 }
 
+bool Memory::assign(const MemoryImage& image) {
+  const uint64_t new_size = image.size();
+  if (new_size % kPageSize || new_size < size() || new_size / kPageSize > max_pages) return false;
+  const uint64_t charge = new_size - size();
+  if (budget && !budget->take(charge)) return false;
+  // Room to grow as grow() would leave it (address space only: nothing is committed).
+  const uint64_t capacity =
+      std::max(new_size, std::min(new_size * 2, uint64_t{max_pages} * kPageSize));
+  if (!bytes_.assign(image, capacity) && !bytes_.assign(image, new_size)) {
+    if (budget) budget->give_back(charge);
+    return false;
+  }
+  return true;
+}
+
 int32_t Table::grow(uint32_t delta, uint64_t init) {
   const uint64_t old = elements.size();
   if (old + delta > max_elements) return -1;

@@ -99,6 +99,9 @@ struct Memory {
   // Old size in pages, or -1 when the result would pass the maximum or the budget (or the host
   // is out of memory).
   int32_t grow(uint32_t delta);
+  // Replaces the bytes with `image`'s, which is at least as large (the growth charged like
+  // grow's). False, and nothing changes, past the maximum, the budget or the host's memory.
+  bool assign(const MemoryImage& image);
 
  private:
   ByteBuffer bytes_;

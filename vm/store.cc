@@ -134,7 +134,7 @@ void Store::clear_watch() {
   deadline_cv_.notify_all();
 }
 
-Memory* Store::create_memory(MemoryType type) {
+Memory* Store::create_memory_unallocated(MemoryType type) {
   const uint64_t max_pages = std::min<uint64_t>(type.limits.max.value_or(limits::kMaxMemoryPages),
                                                 engine_.config().max_memory_pages);
   if (type.limits.min > max_pages) return nullptr;
@@ -142,6 +142,13 @@ Memory* Store::create_memory(MemoryType type) {
   m.type = type;
   m.max_pages = static_cast<uint32_t>(max_pages);
   m.budget = budget_;
+  return &m;
+}
+
+Memory* Store::create_memory(MemoryType type) {
+  Memory* made = create_memory_unallocated(type);
+  if (!made) return nullptr;
+  Memory& m = *made;
   // The initial pages are allocated (and charged) like a growth; a failure is an error, never a
   // smaller memory.
   if (type.limits.min > 0 && m.grow(static_cast<uint32_t>(type.limits.min)) < 0) {
@@ -228,9 +235,9 @@ static ExecError out_of_host_memory(const char* during) {
 }
 
 Result<Instance*, ExecError> Store::instantiate(std::shared_ptr<const CompiledModule> compiled,
-                                                const Linker& linker) {
+                                                const Linker& linker, Segments segments) {
   try {
-    return instantiate_unguarded(std::move(compiled), linker);
+    return instantiate_unguarded(std::move(compiled), linker, segments);
   } catch (const std::bad_alloc&) {
     return Failure{out_of_host_memory("while instantiating")};
   }
@@ -246,7 +253,7 @@ Result<std::vector<Value>, ExecError> Store::call(const Function& function,
 }
 
 Result<Instance*, ExecError> Store::instantiate_unguarded(
-    std::shared_ptr<const CompiledModule> compiled, const Linker& linker) {
+    std::shared_ptr<const CompiledModule> compiled, const Linker& linker, Segments segments) {
   const Module& m = compiled->module();
   Instance& inst = instances_.emplace_back();
   inst.store = this;
@@ -356,7 +363,8 @@ Result<Instance*, ExecError> Store::instantiate_unguarded(
     inst.tables.push_back(t);
   }
   for (size_t i = m.memories_imported; i < m.memories.size(); ++i) {
-    Memory* mem = create_memory(m.memories[i]);
+    Memory* mem = segments == Segments::Skip ? create_memory_unallocated(m.memories[i])
+                                             : create_memory(m.memories[i]);
     if (!mem) return Failure{out_of_host_memory("for a memory's initial pages")};
     inst.memories.push_back(mem);
   }
@@ -391,6 +399,10 @@ Result<Instance*, ExecError> Store::instantiate_unguarded(
   inst.data_dropped.assign(m.datas.size(), false);
 
   inst.memory = inst.memory0();
+  if (segments == Segments::Skip) {
+    awaiting_restore_ = true;
+    return &inst;
+  }
   if (auto r = initialise(inst); !r) return Failure{r.take_error()};
   return &inst;
 }
@@ -438,6 +450,8 @@ Result<std::vector<Value>, ExecError> Store::call_unguarded(const Function& func
     e.detail = std::move(detail);
     return e;
   };
+  if (awaiting_restore_)
+    return Failure{usage("the store was instantiated with Segments::Skip and not restored")};
   if (args.size() != type.params.size()) {
     return Failure{usage("expected " + std::to_string(type.params.size()) + " arguments " +
                          to_string(type) + ", got " + std::to_string(args.size()))};

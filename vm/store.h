@@ -17,11 +17,13 @@
 
 #include "vm/compiled_module.h"
 #include "vm/linker.h"
+#include "vm/memory_image.h"
 #include "vm/runtime.h"
 
 namespace warden {
 
 struct CallFrame;
+struct StoreSnapshot;
 
 class Store {
  public:
@@ -35,8 +37,23 @@ class Store {
   // Links imports, creates the instance's objects, initialises segments in spec order and runs
   // the start function. A Link error names the import; a Trap means initialisation trapped (the
   // writes done before the trap stay, as the spec says).
+  // Segments::Skip makes the objects only (no segment is applied, no start function runs, and
+  // memories get their pages from the snapshot): a store made so, module for module as the
+  // snapshot's was, must be restore()d before anything in it is called.
+  enum class Segments { Apply, Skip };
   Result<Instance*, ExecError> instantiate(std::shared_ptr<const CompiledModule> module,
-                                           const Linker& linker);
+                                           const Linker& linker,
+                                           Segments segments = Segments::Apply);
+
+  // The state of every instance and object now: memory images (copy-on-write where the host
+  // allows it), tables, globals, dropped segments. Usage error when it holds a host reference
+  // (externref), which another store could not own.
+  Result<std::shared_ptr<const StoreSnapshot>, ExecError> snapshot(
+      MemoryImage::Mode mode = MemoryImage::Mode::CopyOnWrite) const;
+  // Puts `snapshot` into this store, whose instances were made from the same modules, in the same
+  // order, by the same links, with Segments::Skip. Usage error when the shapes differ; Limit when
+  // the memories or tables do not fit the budget.
+  Result<void, ExecError> restore(const StoreSnapshot& snapshot);
 
   // Calls `function` with `args` (types must match exactly).
   Result<std::vector<Value>, ExecError> call(const Function& function, std::span<const Value> args);
@@ -105,8 +122,10 @@ class Store {
 
   Function* host_function_for(const std::shared_ptr<const HostFunction>& host);
   Result<void, ExecError> initialise(Instance& instance);
+  // A memory of no pages (yet): its type, maximum and budget only.
+  Memory* create_memory_unallocated(MemoryType type);
   Result<Instance*, ExecError> instantiate_unguarded(std::shared_ptr<const CompiledModule> module,
-                                                     const Linker& linker);
+                                                     const Linker& linker, Segments segments);
   Result<std::vector<Value>, ExecError> call_unguarded(const Function& function,
                                                        std::span<const Value> args);
 
@@ -119,6 +138,9 @@ class Store {
   std::map<const HostFunction*, Function*> host_functions_;
   MemoryBudget* budget_ = nullptr;
   TableAccount table_account_;  // elements_left starts at the engine's per-store limit
+  // Set by an instantiation with Segments::Skip, whose memories have no pages yet (restore()
+  // maps them): nothing runs in the store until a restore succeeds.
+  bool awaiting_restore_ = false;
 
   // Execution state, shared by nested calls (host -> guest -> host -> guest).
   // Allocated on the first call, not zeroed: every slot is written before it is read.

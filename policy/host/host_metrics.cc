@@ -59,7 +59,9 @@ struct HostMetrics::Impl {
           .Register(*registry);
   Family<Counter>& host_calls = BuildCounter()
                                     .Name("extism_host_function_calls_total")
-                                    .Help("Host function calls refused by the gate, by status")
+                                    .Help(
+                                        "Host function calls by status: ok, error (the function "
+                                        "failed) or the gate's refusal")
                                     .Register(*registry);
   Family<Counter>& integrity = BuildCounter()
                                    .Name("extism_plugin_integrity_failures_total")
@@ -84,7 +86,7 @@ struct HostMetrics::Impl {
                                      .Register(*registry);
   Family<Counter>& api_calls = BuildCounter()
                                    .Name("plugin_host_api_calls_total")
-                                   .Help("Host API calls refused by the gate (allowed=false)")
+                                   .Help("Host API calls, allowed by the gate or not")
                                    .Register(*registry);
   Family<Counter>& cpu = BuildCounter()
                              .Name("plugin_cpu_seconds_total")
@@ -173,6 +175,20 @@ void HostMetrics::denial(std::string_view plugin_id, std::string_view host_funct
       .Increment();
   m.api_calls.Add({{"plugin_id", plugin}, {"function", function}, {"allowed", "false"}})
       .Increment();
+}
+
+void HostMetrics::host_calls(std::string_view plugin_id, std::string_view host_function,
+                             uint64_t calls, uint64_t errors) {
+  Impl& m = *impl_;
+  const std::string plugin = label(plugin_id), function = label(host_function);
+  if (calls > errors)
+    m.host_calls.Add({{"function", function}, {"plugin", plugin}, {"status", "ok"}})
+        .Increment(static_cast<double>(calls - errors));
+  if (errors)
+    m.host_calls.Add({{"function", function}, {"plugin", plugin}, {"status", "error"}})
+        .Increment(static_cast<double>(errors));
+  m.api_calls.Add({{"plugin_id", plugin}, {"function", function}, {"allowed", "true"}})
+      .Increment(static_cast<double>(calls));
 }
 
 void HostMetrics::egress(std::string_view plugin_id, std::string_view host, uint64_t bytes) {

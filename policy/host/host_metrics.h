@@ -32,6 +32,9 @@ class HostMetrics {
   void call(const CallObservation& call);
   // A refusal by the gate (deny at call, rate, concurrency, quota) of a host function.
   void denial(std::string_view plugin_id, std::string_view host_function, std::string_view kind);
+  // Host calls that passed the gate, `errors` of them failed (status "ok" and "error").
+  void host_calls(std::string_view plugin_id, std::string_view host_function, uint64_t calls,
+                  uint64_t errors);
   // HTTP bytes (request and response bodies) a call exchanged with `host`.
   void egress(std::string_view plugin_id, std::string_view host, uint64_t bytes);
   // An HTTP request to a host allowed_hosts does not allow.

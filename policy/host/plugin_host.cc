@@ -141,15 +141,17 @@ extism::PluginOptions PluginHost::instance_options(std::shared_ptr<TenantScope> 
 }
 
 Result<PooledInstance, HostError> PluginHost::make_instance(
-    const std::string& plugin_id, const std::string& version,
-    const policy::GatedPlugin& prototype) const {
+    const std::string& plugin_id, const std::string& version, const policy::GatedPlugin& prototype,
+    const extism::PluginSnapshot* snapshot) const {
   auto scope = std::make_shared<TenantScope>();
   scope->plugin_id = plugin_id;
   scope->version = version;
   auto spawned = prototype.spawn(instance_options(scope));
   if (!spawned) return Failure{classify(spawned.error())};
-  // Instantiated and initialised now, so that a tenant's first call does not pay for it.
-  if (auto ok = (*spawned)->plugin().warm(); !ok)
+  // Started now (from the snapshot, else instantiated and initialised), so that a tenant's
+  // first call does not pay for it.
+  extism::Plugin& plugin = (*spawned)->plugin();
+  if (auto ok = snapshot ? plugin.warm_from(*snapshot) : plugin.warm(); !ok)
     return Failure{classify(
         policy::GateError{policy::GateError::Kind::Plugin, ok.error().message, ok.error().rc})};
   return PooledInstance{std::move(*spawned), std::move(scope)};
@@ -203,7 +205,11 @@ Result<PluginHost::Version, HostError> PluginHost::admit(
         metrics->denial(plugin_id, e.function, kind);
     });
   }
-  extism::PluginOptions prototype_options = instance_options(std::make_shared<TenantScope>());
+  // The prototype's scope has no tenant: its init (run once, for the snapshot) serves them all.
+  auto prototype_scope = std::make_shared<TenantScope>();
+  prototype_scope->plugin_id = plugin_id;
+  prototype_scope->version = version;
+  extism::PluginOptions prototype_options = instance_options(prototype_scope);
   prototype_options.account = account;
   auto prototype = policy::GatedPlugin::create(*admission, manifest, std::move(signature),
                                                std::move(prototype_options));
@@ -224,10 +230,22 @@ Result<PluginHost::Version, HostError> PluginHost::admit(
     options_.metrics->limits(plugin_id, q.memory_bytes ? *q.memory_bytes / kPageSize : 0,
                              q.cpu_seconds_per_call.value_or(0));
   }
-  Version v{version, plugin_id + "@" + version, admission->tier, std::move(*prototype)};
+  Version v{version, plugin_id + "@" + version, admission->tier, std::move(*prototype), {}, {}};
+  // The snapshot every instance starts from: the prototype after init, never called, so it holds
+  // no tenant's data. A version whose init fails still registers (its calls fail as they would).
+  if (!options_.snapshots) {
+    v.snapshot_refusal = "snapshots are off";
+  } else if (auto warmed = v.prototype->plugin().warm(); !warmed) {
+    v.snapshot_refusal = "init failed: " + warmed.error().message;
+  } else if (auto snap = v.prototype->plugin().snapshot(); !snap) {
+    v.snapshot_refusal = snap.error().message;
+  } else {
+    v.snapshot = std::move(*snap);
+  }
   std::shared_ptr<policy::GatedPlugin> proto = v.prototype;
-  pool_.add_version(v.key, [this, plugin_id, version, proto] {
-    return make_instance(plugin_id, version, *proto);
+  std::shared_ptr<const extism::PluginSnapshot> snap = v.snapshot;
+  pool_.add_version(v.key, [this, plugin_id, version, proto, snap] {
+    return make_instance(plugin_id, version, *proto, snap.get());
   });
   return v;
 }
@@ -414,6 +432,8 @@ std::optional<Deployment> PluginHost::deployment(std::string_view plugin_id) con
   d.share = r.canary ? r.options.share : 0;
   d.active_tally = r.active_tally;
   d.canary_tally = r.canary_tally;
+  d.active_from_snapshot = r.active.snapshot != nullptr;
+  d.snapshot_refusal = r.active.snapshot_refusal;
   return d;
 }
 
@@ -510,9 +530,14 @@ Result<CallResult, HostError> PluginHost::call(std::string_view plugin_id,
   current_scope = nullptr;
   instance.scope->host_context = nullptr;
   result.fuel = instance.plugin->plugin().fuel_used();
-  if (options_.metrics)
+  if (options_.metrics) {
     for (const auto& [host, bytes] : instance.plugin->plugin().egress_by_host())
       options_.metrics->egress(plugin_id, host, bytes);
+    instance.plugin->plugin().report_host_calls(
+        [&](const extism::HostFunctionInfo& row, uint64_t calls, uint64_t errors) {
+          options_.metrics->host_calls(plugin_id, row.qualified_name(), calls, errors);
+        });
+  }
   result.memory_pages = instance.plugin->plugin().memory_pages();
   if (!output) {
     HostError e = classify(output.error());

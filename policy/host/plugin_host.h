@@ -61,6 +61,10 @@ struct HostOptions {
   // here are not tenant-scoped.
   extism::PluginOptions plugin_options;
   TenantPool::Clock clock;  // default: steady_clock (tests move time by hand)
+  // New instances start from a snapshot of the version's prototype taken after init (memory
+  // mapped copy-on-write; no init runs again). Off: each instance is instantiated and
+  // initialised afresh (also what happens when a plugin's init cannot be snapshotted).
+  bool snapshots = true;
 };
 
 // A new version's trial: a share of the tenants (chosen by a hash of the tenant id, so that a
@@ -85,6 +89,9 @@ struct Deployment {
   std::optional<std::string> canary;
   double share = 0;
   VersionTally active_tally, canary_tally;  // since the canary started
+  // How the active version's instances start: from a snapshot, or (with the reason) afresh.
+  bool active_from_snapshot = false;
+  std::string snapshot_refusal;
 };
 
 struct CallResult {
@@ -150,6 +157,8 @@ class PluginHost {
   struct Version {
     std::string version, key, tier;
     std::shared_ptr<policy::GatedPlugin> prototype;  // admitted and verified; spawns instances
+    std::shared_ptr<const extism::PluginSnapshot> snapshot;  // the prototype after init, or null
+    std::string snapshot_refusal;                            // why not, when null
   };
   struct Rollout {
     Version active;
@@ -164,7 +173,8 @@ class PluginHost {
                                    std::optional<policy::PluginIdentity> identity);
   Result<PooledInstance, HostError> make_instance(const std::string& plugin_id,
                                                   const std::string& version,
-                                                  const policy::GatedPlugin& prototype) const;
+                                                  const policy::GatedPlugin& prototype,
+                                                  const extism::PluginSnapshot* snapshot) const;
   extism::PluginOptions instance_options(std::shared_ptr<TenantScope> scope) const;
   // After a call of a rollout with a canary: counts it, then rolls back or promotes when due.
   // Returns the version keys the pool must drop.
