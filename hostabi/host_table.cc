@@ -23,23 +23,16 @@ const std::vector<HostFunctionInfo>& builtin_host_functions() {
   using enum ValType;
   using namespace roles;
   using enum HostClass;
+  constexpr bool Carried = true, Lost = false;  // the Snapshot column
 #define UNPAREN(...) __VA_ARGS__
-#define KERNEL_FUNCTION(Name, Params, Results, Roles, Fuel, Cap, Class) \
-  HostFunctionInfo{kEnvModule,                                          \
-                   #Name,                                               \
-                   FuncType{{UNPAREN Params}, {UNPAREN Results}},       \
-                   {UNPAREN Roles},                                     \
-                   Fuel,                                                \
-                   std::string(capability::Cap),                        \
-                   Class},
-#define WASI_FUNCTION(Name, Params, Results, Roles, Fuel, Cap, Class) \
-  HostFunctionInfo{kWasiModule,                                       \
-                   #Name,                                             \
-                   FuncType{{UNPAREN Params}, {UNPAREN Results}},     \
-                   {UNPAREN Roles},                                   \
-                   Fuel,                                              \
-                   std::string(capability::Cap),                      \
-                   Class},
+#define KERNEL_FUNCTION(Name, Params, Results, Roles, Fuel, Cap, Class, Snapshot)           \
+  HostFunctionInfo{kEnvModule,      #Name,   FuncType{{UNPAREN Params}, {UNPAREN Results}}, \
+                   {UNPAREN Roles}, Fuel,    std::string(capability::Cap),                  \
+                   Class,           Snapshot},
+#define WASI_FUNCTION(Name, Params, Results, Roles, Fuel, Cap, Class, Snapshot)             \
+  HostFunctionInfo{kWasiModule,     #Name,   FuncType{{UNPAREN Params}, {UNPAREN Results}}, \
+                   {UNPAREN Roles}, Fuel,    std::string(capability::Cap),                  \
+                   Class,           Snapshot},
   static const std::vector<HostFunctionInfo> table = {
 #include "hostabi/kernel_functions.def"
 #include "hostabi/wasi/wasi_functions.def"

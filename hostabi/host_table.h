@@ -65,6 +65,9 @@ struct HostFunctionInfo {
   uint32_t fuel = 10;          // charged per call to metered plugins
   std::string capability;      // what a policy must grant for the function to link
   HostClass host_class = HostClass::WriteGlobal;
+  // What the function does lives in the instance's memory, so a snapshot carries it (false: an
+  // init that called it is refused a snapshot).
+  bool snapshot_carries = true;
 
   std::string qualified_name() const { return module + " " + name; }
 };

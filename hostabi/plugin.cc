@@ -481,15 +481,6 @@ struct PluginSnapshot {
   uint64_t budget_used = 0;  // what init grew (charged for the instance's lifetime)
 };
 
-namespace {
-
-// Host functions whose effects a memory picture cannot carry to another instance: descriptors
-// the new instance's WASI table would not have, and random bytes every instance would share.
-constexpr std::string_view kNotSnapshottable[] = {"path_open", "fd_close", "fd_renumber",
-                                                  "sock_accept", "random_get"};
-
-}  // namespace
-
 Result<std::shared_ptr<const PluginSnapshot>, PluginError> Plugin::snapshot(
     MemoryImage::Mode mode) const {
   try {
@@ -501,12 +492,10 @@ Result<std::shared_ptr<const PluginSnapshot>, PluginError> Plugin::snapshot(
                       "after init, before any call, so that it holds no caller's data)",
                       -1}};
     for (const HostRowCount& c : stats_.rows)
-      for (std::string_view name : kNotSnapshottable)
-        if (c.calls && c.row->module == kWasiModule && c.row->name == name)
-          return Failure{
-              PluginError{"snapshot: the plugin's init called " + c.row->qualified_name() +
-                              ", whose effect a snapshot cannot carry to another instance",
-                          -1}};
+      if (c.calls && !c.row->snapshot_carries)
+        return Failure{PluginError{"snapshot: the plugin's init called " + c.row->qualified_name() +
+                                       ", whose effect a snapshot cannot carry to another instance",
+                                   -1}};
     auto store = store_->snapshot(mode);
     if (!store) return Failure{PluginError{store.error().message(), -1}};
     auto snap = std::make_shared<PluginSnapshot>();
@@ -533,9 +522,13 @@ Result<void, PluginError> Plugin::warm_from(const PluginSnapshot& snap) {
       return Failure{PluginError{"snapshot: taken from a plugin of other modules", -1}};
     if (snap.config != config_)
       return Failure{PluginError{"snapshot: taken from a plugin with another config", -1}};
+    // What init grew must fit this plugin's budget: refused before anything is made.
+    if (quota_.memory_bytes && snap.budget_used > *quota_.memory_bytes)
+      return Failure{PluginError{"oom", -1}};
     needs_fresh_instance_ = false;
     if (auto ok = instantiate(); !ok) return Failure{std::move(ok.error())};
     auto fail = [this](const ExecError& e) {
+      instance_ = nullptr;
       needs_fresh_instance_ = true;
       return Failure{error_from(e)};
     };
@@ -548,15 +541,7 @@ Result<void, PluginError> Plugin::warm_from(const PluginSnapshot& snap) {
       else
         linker_->define_instance(m.name, **instance);
     }
-    if (auto ok = store_->restore(*snap.store); !ok) {
-      instance_ = nullptr;
-      return fail(ok.error());
-    }
-    if (snap.budget_used > budget_->limit) {
-      instance_ = nullptr;
-      needs_fresh_instance_ = true;
-      return Failure{PluginError{"oom", -1}};
-    }
+    if (auto ok = store_->restore(*snap.store); !ok) return fail(ok.error());
     budget_->used = snap.budget_used;
     budget_->exhausted = false;
     kernel_->vars = snap.vars;
