@@ -6,6 +6,7 @@ namespace warden {
 
 struct Features {
   bool simd = true;                     // 0xFD prefix, v128
+  bool relaxed_simd = true;             // 0xFD 0x100..0x113 (Wasm 3.0), needs simd
   bool bulk_memory = true;              // memory.copy/fill/init, passive segments, data count
   bool reference_types = true;          // funcref/externref values, table.* ops, several tables
   bool multi_value = true;              // type-index block types, several results

@@ -23,6 +23,9 @@ bool InstructionReader::read(Instruction& out) {
   if (byte == 0xFD && !features_.simd) {
     return reader_.fail_at(out.offset, DecodeErrorCode::FeatureDisabled, "SIMD (0xfd prefix)");
   }
+  if (byte == 0xFD && code >= 0x100 && !features_.relaxed_simd) {
+    return reader_.fail_at(out.offset, DecodeErrorCode::FeatureDisabled, "relaxed SIMD");
+  }
   const std::optional<Opcode> op = opcode_from_prefixed(byte, code);
   if (!op) return illegal_opcode(out.offset, byte, code);
   out.op = *op;

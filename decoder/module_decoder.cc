@@ -215,7 +215,9 @@ bool ModuleDecoder::read_valtype(ByteReader& r, ValType& out) {
   const uint64_t at = r.offset();
   uint8_t b = 0;
   if (!r.read_u8(b)) return false;
-  if (!is_valtype_byte(b) || (b == uint8_t(ValType::V128) && !features_.simd)) {
+  if (b == uint8_t(ValType::V128) && !features_.simd)
+    return r.fail_at(at, DecodeErrorCode::FeatureDisabled, "SIMD (v128)");
+  if (!is_valtype_byte(b)) {
     char detail[16];
     std::snprintf(detail, sizeof detail, "0x%02x", b);
     return r.fail_at(at, DecodeErrorCode::MalformedValueType, detail);

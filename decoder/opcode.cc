@@ -8,7 +8,7 @@ namespace warden {
 namespace {
 
 constexpr size_t kFcTableSize = 32;
-constexpr size_t kFdTableSize = 256;
+constexpr size_t kFdTableSize = 0x114;
 
 constexpr bool rows_sorted_and_unique() {
   for (size_t i = 1; i < kOpcodeCount; ++i) {

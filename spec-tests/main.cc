@@ -28,8 +28,9 @@ the suite configured at build time (--suite overrides both).
 Every command is executed: modules are decoded, validated, compiled and instantiated (against
 the `spectest` host module and registered modules); assert_return compares bit-exactly (with
 nan:canonical / nan:arithmetic), assert_trap and assert_exhaustion match the trap message,
-assert_unlinkable / assert_uninstantiable must fail to instantiate. Skipped: text modules (no
-text parser) and the execution commands of simd_*.wast (until the SIMD issue).
+assert_unlinkable / assert_uninstantiable must fail to instantiate; v128 results lane by lane,
+and a relaxed instruction's result must be one of the script's `either` choices. Skipped: text
+modules (no text parser).
 
 Output: one line per file `NAME: P passed, F failed, S skipped`, then
 `spec: P passed, F failed, S skipped`.

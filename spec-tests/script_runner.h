@@ -35,7 +35,6 @@ struct FileResult {
 struct RunOptions {
   bool fuel = false;  // compile with metering; every action gets `fuel_budget`
   uint64_t fuel_budget = 1'000'000'000'000;
-  bool execute_simd = false;  // SIMD files' execution commands are skipped until SIMD lands
 };
 
 // Runs every command of `json` (the .wasm files it names live beside it).

@@ -80,7 +80,8 @@ Conversion convert_wast(const fs::path& wast, const fs::path& work_dir) {
     return result;
   }
   const fs::path log = dir / "wast2json.stderr";
-  const int status = run({tool, wast.string(), "-o", result.json.string()}, log);
+  const int status =
+      run({tool, "--enable-relaxed-simd", wast.string(), "-o", result.json.string()}, log);
   if (status != 0) {
     fs::remove(result.json, ec);  // never leave a half-written conversion to be reused
     result.error = "wast2json failed (status " + std::to_string(status) + "): " + read_text(log);

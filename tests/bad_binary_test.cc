@@ -133,7 +133,7 @@ std::vector<BadBinary> cases() {
       {"illegal opcode 0x06", module_with_body(B("\x00\x06\x0b")), Code::IllegalOpcode, 0x17},
       {"illegal opcode 0xfc 0x20", module_with_body(B("\x00\xfc\x20\x0b")), Code::IllegalOpcode,
        0x17},
-      {"illegal opcode 0xfd 0x100", module_with_body(B("\x00\xfd\x80\x02\x0b")),
+      {"illegal opcode 0xfd 0x114", module_with_body(B("\x00\xfd\x94\x02\x0b")),
        Code::IllegalOpcode, 0x17},
       {"memory.size reserved byte 1", module_with_body(B("\x00\x3f\x01\x1a\x0b")),
        Code::ZeroByteExpected, 0x18},

@@ -9,8 +9,9 @@ namespace warden {
 namespace {
 
 // Instruction counts of the WebAssembly 2.0 spec's binary format: 183 single-byte instructions
-// (both select encodings included), 18 with the 0xFC prefix, 236 with 0xFD (SIMD).
-constexpr size_t kSingleByte = 183, kPrefixFc = 18, kPrefixFd = 236;
+// (both select encodings included), 18 with the 0xFC prefix, 236 with 0xFD (SIMD); and the 20
+// instructions of relaxed SIMD (Wasm 3.0), 0xFD 0x100..0x113.
+constexpr size_t kSingleByte = 183, kPrefixFc = 18, kPrefixFd = 236 + 20;
 
 TEST(OpcodeTable, CountsPerPrefix) {
   size_t single = 0, fc = 0, fd = 0;
@@ -72,7 +73,10 @@ TEST(OpcodeTable, UnassignedBytesAreNotOpcodes) {
                        0xC2u, 0xC5u, 0xC6u, 0xCFu, 0xD0u, 0xD2u, 0xD3u, 0xD4u, 0xE2u, 0xEEu}) {
     EXPECT_FALSE(opcode_from_prefixed(0xFD, gap).has_value()) << std::hex << gap;
   }
-  EXPECT_FALSE(opcode_from_prefixed(0xFD, 0x100).has_value());
+  EXPECT_TRUE(opcode_from_prefixed(0xFD, 0x100).has_value());  // relaxed SIMD: 0x100..0x113
+  EXPECT_TRUE(opcode_from_prefixed(0xFD, 0x113).has_value());
+  EXPECT_FALSE(opcode_from_prefixed(0xFD, 0x114).has_value());
+  EXPECT_FALSE(opcode_from_prefixed(0xFD, 1u << 20).has_value());
 }
 
 TEST(OpcodeTable, SpotChecks) {

@@ -1,10 +1,13 @@
 // warden run: instantiate a module with minimal WASI and run `_start`, or call one export.
 #include <fmt/core.h>
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 
 #include "hostabi/wasi/wasi.h"
 #include "decoder/untrusted_text.h"
@@ -20,8 +23,10 @@ constexpr const char* kHelp = R"(usage: warden run [OPTIONS] MODULE [ARGS...]
 Runs a WebAssembly module in the interpreter. Without --invoke it calls the WASI command
 entry point `_start` with ARGS as the program's arguments (argv[0] is MODULE) and exits
 with the program's exit code. With --invoke it calls export NAME with ARGS parsed as its
-parameter types (integers in decimal or 0x hex, floats in decimal, "nan", "inf") and prints
-each result on its own line.
+parameter types (integers in decimal or 0x hex, floats in decimal, "nan", "inf"; a v128 as
+SHAPE:LANE,LANE,... with SHAPE i8x16, i16x8, i32x4, i64x2, f32x4 or f64x2 and lane 0 first,
+or as 0x and 32 hex digits, lane 0 in the lowest bits) and prints each result on its own line
+(a v128 as its four 32-bit lanes in hex, lane 0 first).
 
 WASI (wasi_snapshot_preview1) is deny-by-default: args, environ (empty unless --env is
 given), clocks, random_get, stdio, poll_oneoff, proc_exit and sched_yield. No directory is
@@ -55,6 +60,72 @@ bool parse_u64(const std::string& text, uint64_t& out) {
   return ec == std::errc() && p == end && !text.empty();
 }
 
+bool parse_arg(const std::string& text, ValType type, Value& out);
+
+// "i32x4:1,2,3,4" (lanes parsed as the lane type, integers also negative or 0x hex), or
+// "0x" and exactly 32 hex digits.
+bool parse_v128(const std::string& text, Value& out) {
+  uint8_t bytes[16] = {};
+  if (text.starts_with("0x") && text.size() == 34) {
+    for (int i = 0; i < 16; ++i) {  // the last two digits are byte 0
+      const std::string pair = text.substr(2 + 2 * (15 - i), 2);
+      char* end = nullptr;
+      bytes[i] = static_cast<uint8_t>(std::strtoul(pair.c_str(), &end, 16));
+      if (*end || !std::isxdigit(static_cast<unsigned char>(pair[0]))) return false;
+    }
+  } else {
+    const size_t colon = text.find(':');
+    if (colon == std::string::npos) return false;
+    const std::string shape = text.substr(0, colon);
+    struct Shape {
+      const char* name;
+      int lanes;
+      ValType lane_type;
+      int bytes;
+    };
+    static constexpr Shape kShapes[] = {
+        {"i8x16", 16, ValType::I32, 1}, {"i16x8", 8, ValType::I32, 2},
+        {"i32x4", 4, ValType::I32, 4},  {"i64x2", 2, ValType::I64, 8},
+        {"f32x4", 4, ValType::F32, 4},  {"f64x2", 2, ValType::F64, 8}};
+    const Shape* found = nullptr;
+    for (const Shape& s : kShapes) {
+      if (shape == s.name) found = &s;
+    }
+    if (!found) return false;
+    std::vector<std::string> lanes;
+    size_t start = colon + 1;
+    while (true) {
+      const size_t comma = text.find(',', start);
+      lanes.push_back(text.substr(start, comma == std::string::npos ? comma : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    if (static_cast<int>(lanes.size()) != found->lanes) return false;
+    for (int i = 0; i < found->lanes; ++i) {
+      Value lane;
+      std::string t = lanes[i];
+      // Narrow integer lanes: a value of the lane's width, signed or not.
+      if (found->bytes < 4 && !t.empty()) {
+        const bool negative = t.starts_with("-");
+        errno = 0;
+        char* end = nullptr;
+        const unsigned long long m = std::strtoull(t.c_str() + negative, &end, 0);
+        const unsigned long long limit =
+            negative ? (1ull << (found->bytes * 8 - 1)) : (1ull << (found->bytes * 8)) - 1;
+        if (t.size() == size_t(negative) || *end || errno || m > limit) return false;
+        lane = Value::i64(static_cast<int64_t>(negative ? 0 - m : m));
+      } else if (!parse_arg(t, found->lane_type, lane)) {
+        return false;
+      }
+      std::memcpy(bytes + i * found->bytes, &lane.bits, found->bytes);
+    }
+  }
+  uint64_t half[2];
+  std::memcpy(half, bytes, 16);
+  out = Value::v128(half[0], half[1]);
+  return true;
+}
+
 bool parse_arg(const std::string& text, ValType type, Value& out) {
   errno = 0;
   char* end = nullptr;
@@ -79,6 +150,7 @@ bool parse_arg(const std::string& text, ValType type, Value& out) {
     case ValType::F64:
       out = Value::f64(std::strtod(text.c_str(), &end));
       return !text.empty() && !*end;
+    case ValType::V128: return parse_v128(text, out);
     default: return false;
   }
 }
@@ -89,6 +161,7 @@ std::string format_result(const Value& v) {
     case ValType::I64: return fmt::format("{}", v.as_i64());
     case ValType::F32: return fmt::format("{}", v.as_f32());
     case ValType::F64: return fmt::format("{}", v.as_f64());
+    case ValType::V128: return to_string(v).substr(5);  // "v128:" off: the four lanes
     default: return v.is_null() ? "null" : "ref";
   }
 }

@@ -76,13 +76,14 @@ static_assert(sizeof(Cell) == 8);
 
 struct CompiledFunction {
   std::vector<Cell> code;
-  uint32_t param_count = 0;
-  uint32_t result_count = 0;
-  uint32_t local_count = 0;  // parameters + declared locals
+  // Counts in slots: a v128 parameter, result or local takes two (vm/value.h slot_width).
+  uint32_t param_slots = 0;
+  uint32_t result_slots = 0;
+  uint32_t local_slots = 0;  // parameters + declared locals
   uint32_t frame_slots = 0;  // locals + constants + operand stack: what a call needs
   uint32_t entry = 0;        // cell where execution starts
   uint32_t entry_fuel = 0;   // the first basic block's cost, charged by the call itself
-  // Copied to [param_count, local_count + constants) at entry: zeros, then the constant pool.
+  // Copied to [param_slots, local_slots + constants) at entry: zeros, then the constant pool.
   std::vector<uint64_t> frame_init;
   // (cell index of an instruction, byte offset of its Wasm instruction), sorted: for backtraces.
   std::vector<std::pair<uint32_t, uint32_t>> offsets;

@@ -34,8 +34,8 @@ std::string dump_code(const CompiledFunction& f, const void* const* handlers) {
   std::string out;
   char line[160];
   std::snprintf(line, sizeof line,
-                "; params %u, locals %u, frame %u slots, entry %u, entry fuel %u\n", f.param_count,
-                f.local_count, f.frame_slots, f.entry, f.entry_fuel);
+                "; params %u, locals %u, frame %u slots, entry %u, entry fuel %u\n", f.param_slots,
+                f.local_slots, f.frame_slots, f.entry, f.entry_fuel);
   out += line;
   for (size_t k = 0; k < f.offsets.size(); ++k) {
     const uint32_t at = f.offsets[k].first;

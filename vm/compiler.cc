@@ -3,11 +3,16 @@
 #include <algorithm>
 #include <cassert>
 #include <cstdlib>
+#include <array>
+#include <cstring>
+#include <map>
+#include <span>
 #include <unordered_map>
 
 #include "decoder/instruction_reader.h"
 #include "vm/compiled_module.h"
 #include "vm/trap.h"
+#include "vm/value.h"
 
 namespace warden {
 namespace {
@@ -17,6 +22,7 @@ constexpr size_t kMaxPooledConstants = 2048;  // beyond this, constants are load
 
 struct Control {
   Opcode kind = Opcode::Block;  // Block, Loop, If; Nop for the function body
+  BlockType block;              // its type (Block, Loop, If)
   uint32_t height = 0;          // operand stack height below the block's parameters
   uint32_t params = 0;
   uint32_t results = 0;
@@ -72,34 +78,67 @@ class FunctionCompiler {
   uint32_t here() const { return static_cast<uint32_t>(code_.size()); }
 
   // ---- operand stack model ----
-  uint32_t home(size_t index) const { return base_ + static_cast<uint32_t>(index); }
+  // The home of entry `index` (an entry may be one above the top: where the next push goes).
+  // Homes are packed: a v128 entry takes two slots, so entries' homes follow their types and a
+  // block's or a call's values are laid out the same way whatever computed them.
+  uint32_t home(size_t index) const {
+    if (index < stack_.size()) return stack_[index].home;
+    return stack_.empty() ? base_ : stack_.back().home + stack_.back().width;
+  }
   uint32_t pop() {
-    const uint32_t src = stack_.back();
+    const uint32_t src = stack_.back().src;
     stack_.pop_back();
     return src;
   }
-  uint32_t push() {  // a new value computed into its home
-    stack_.push_back(home(stack_.size()));
-    return stack_.back();
+  uint32_t push(ValType type = ValType::I32) {  // a new value computed into its home
+    const uint32_t h = home(stack_.size());
+    const uint8_t width = static_cast<uint8_t>(slot_width(type));
+    stack_.push_back({h, h, width});
+    slots_used_ = std::max(slots_used_, h + width);
+    return h;
   }
-  void copy(uint32_t dst, uint32_t src, uint32_t at) {
+  void push_source(uint32_t src, uint32_t width) {  // a value that already is somewhere
+    const uint32_t h = home(stack_.size());
+    stack_.push_back({src, h, static_cast<uint8_t>(width)});
+    slots_used_ = std::max(slots_used_, h + width);
+  }
+  void copy(uint32_t dst, uint32_t src, uint32_t width, uint32_t at) {
     if (dst == src) return;
-    emit(Handler::Copy, at);
+    emit(width == 2 ? Handler::Copy128 : Handler::Copy, at);
     operands(dst, src);
   }
   void materialize(size_t index, uint32_t at) {
-    copy(home(index), stack_[index], at);
-    stack_[index] = home(index);
+    Entry& e = stack_[index];
+    copy(e.home, e.src, e.width, at);
+    e.src = e.home;
   }
   void materialize_all(uint32_t at) {
     for (size_t i = 0; i < stack_.size(); ++i) materialize(i, at);
   }
-  // Moves the top `n` entries to slots [dst, dst + n). Safe in ascending order when no source
-  // lies inside the target range other than at its own position (see return_values()).
+  // Moves the top `n` entries to the slots from `dst` on, laid out as their homes are. Safe in
+  // ascending order when no source lies inside the target range other than at its own position
+  // (see return_values()).
   void transfer(uint32_t n, uint32_t dst, uint32_t at) {
     const size_t first = stack_.size() - n;
-    for (uint32_t i = 0; i < n; ++i) copy(dst + i, stack_[first + i], at);
+    for (uint32_t i = 0; i < n; ++i) {
+      const Entry& e = stack_[first + i];
+      copy(dst + (e.home - stack_[first].home), e.src, e.width, at);
+    }
   }
+  std::span<const ValType> param_types(const Control& c) const {
+    if (c.block.kind != BlockType::Kind::TypeIndex) return {};
+    return m_.types[c.block.type_index].params;
+  }
+  std::span<const ValType> result_types(const Control& c) const {
+    if (c.kind == Opcode::Nop) return type_.results;
+    switch (c.block.kind) {
+      case BlockType::Kind::Empty: return {};
+      case BlockType::Kind::Value: return {&c.block.value, 1};
+      case BlockType::Kind::TypeIndex: return m_.types[c.block.type_index].results;
+    }
+    return {};
+  }
+  uint32_t width_of_top() const { return stack_.back().width; }
   // Records the instruction that just wrote the top of the stack (its destination operand is at
   // `cell`/`half`), so that a consumer can retarget or fuse it. The record names the slot and the
   // stack depth it wrote: an instruction that pops without emitting code (drop, or a branch's
@@ -115,7 +154,7 @@ class FunctionCompiler {
   }
   bool producer_is_top() const {
     return producer_valid_ && producer_end_ == here() && stack_.size() == producer_depth_ &&
-           stack_.back() == producer_slot_ && producer_slot_ == home(stack_.size() - 1);
+           stack_.back().src == producer_slot_ && producer_slot_ == stack_.back().home;
   }
 
   // ---- fuel ----
@@ -160,6 +199,10 @@ class FunctionCompiler {
     auto it = pool_.find(bits);
     return it == pool_.end() ? kNoFixup : it->second;
   }
+  uint32_t constant_slot(const std::array<uint8_t, 16>& bytes) {
+    auto it = pool128_.find(bytes);
+    return it == pool128_.end() ? kNoFixup : it->second;
+  }
   void scan_constants();
   void block_arity(const BlockType& bt, uint32_t& params, uint32_t& results) const;
   Control& label(uint32_t depth) { return controls_[controls_.size() - 1 - depth]; }
@@ -177,6 +220,7 @@ class FunctionCompiler {
     return true;
   }
   void compile_instruction(const Instruction& ins);
+  void compile_simd(const Instruction& ins);
   void branch(uint32_t depth, uint32_t at);  // unconditional, values on top of the stack
   void return_values(uint32_t at);
   void end_block(const Instruction& ins);
@@ -193,9 +237,19 @@ class FunctionCompiler {
   std::vector<std::pair<uint32_t, uint32_t>> jumps_;       // (cell, target cell index)
   std::vector<std::pair<uint32_t, uint32_t>> loop_jumps_;  // (cost cell, loop header cell)
   std::unordered_map<uint64_t, uint32_t> pool_;            // constant bits -> slot
+  std::map<std::array<uint8_t, 16>, uint32_t> pool128_;    // v128 constants -> first slot
   std::vector<uint64_t> pool_values_;
-  uint32_t base_ = 0;  // first operand-stack slot
-  std::vector<uint32_t> stack_;
+  std::vector<uint32_t> local_slot_;  // local index -> its first slot
+  uint32_t base_ = 0;                 // first operand-stack slot
+  uint32_t slots_used_ = 0;           // the frame's high-water mark
+  // One operand-stack entry: where its value is now, the slots it occupies when it has to be
+  // somewhere of its own (its home), and its width in slots (2 for a v128).
+  struct Entry {
+    uint32_t src;
+    uint32_t home;
+    uint8_t width;
+  };
+  std::vector<Entry> stack_;
   std::vector<Control> controls_;
   uint32_t fuel_cell_ = kNoFixup;  // where the current basic block's charge accumulates
   int fuel_half_ = 0;
@@ -234,6 +288,15 @@ void FunctionCompiler::scan_constants() {
   while (!reader.at_end() && reader.read(ins)) {
     uint64_t bits;
     switch (ins.op) {
+      case Opcode::V128Const:
+        if (pool_values_.size() + 2 <= kMaxPooledConstants && !pool128_.contains(ins.v128)) {
+          pool128_.emplace(ins.v128, static_cast<uint32_t>(pool_values_.size()));
+          uint64_t half[2];
+          std::memcpy(half, ins.v128.data(), 16);
+          pool_values_.push_back(half[0]);
+          pool_values_.push_back(half[1]);
+        }
+        continue;
       case Opcode::I32Const: bits = static_cast<uint32_t>(ins.i32); break;
       case Opcode::I64Const: bits = static_cast<uint64_t>(ins.i64); break;
       case Opcode::F32Const: bits = ins.f32_bits; break;
@@ -241,7 +304,7 @@ void FunctionCompiler::scan_constants() {
       case Opcode::RefNull: bits = 0; break;
       default: continue;
     }
-    if (pool_.size() < kMaxPooledConstants && !pool_.contains(bits)) {
+    if (pool_values_.size() < kMaxPooledConstants && !pool_.contains(bits)) {
       pool_.emplace(bits, static_cast<uint32_t>(pool_values_.size()));
       pool_values_.push_back(bits);
     }
@@ -249,19 +312,26 @@ void FunctionCompiler::scan_constants() {
 }
 
 std::unique_ptr<CompiledFunction> FunctionCompiler::compile(const void* const* handlers) {
-  out_->param_count = static_cast<uint32_t>(type_.params.size());
-  out_->result_count = static_cast<uint32_t>(type_.results.size());
-  out_->local_count = static_cast<uint32_t>(info_.locals.size());
+  out_->param_slots = slot_count(type_.params);
+  out_->result_slots = slot_count(type_.results);
+  local_slot_.reserve(info_.locals.size());
+  uint32_t next = 0;
+  for (ValType t : info_.locals) {
+    local_slot_.push_back(next);
+    next += slot_width(t);
+  }
+  out_->local_slots = next;
   scan_constants();
-  for (auto& [bits, index] : pool_) index += out_->local_count;
-  base_ = out_->local_count + static_cast<uint32_t>(pool_values_.size());
-  out_->frame_slots = std::max(base_ + info_.max_stack_height + 1, out_->result_count);
-  out_->frame_init.assign(out_->local_count - out_->param_count, 0);
+  for (auto& [bits, index] : pool_) index += out_->local_slots;
+  for (auto& [bytes, index] : pool128_) index += out_->local_slots;
+  base_ = out_->local_slots + static_cast<uint32_t>(pool_values_.size());
+  slots_used_ = base_;
+  out_->frame_init.assign(out_->local_slots - out_->param_slots, 0);
   out_->frame_init.insert(out_->frame_init.end(), pool_values_.begin(), pool_values_.end());
 
   Control body;
   body.kind = Opcode::Nop;
-  body.results = out_->result_count;
+  body.results = static_cast<uint32_t>(type_.results.size());
   controls_.push_back(body);
   start_block_fuel(body_.code.offset);
 
@@ -273,6 +343,7 @@ std::unique_ptr<CompiledFunction> FunctionCompiler::compile(const void* const* h
     compile_instruction(ins);
   }
 
+  out_->frame_slots = std::max(slots_used_ + 1, out_->result_slots);
   // Resolve handler numbers and branch targets to addresses.
   for (auto [cost, header] : loop_jumps_) code_[cost].u32[0] = code_[header + 1].u32[0];
   // The entry block's charge moves into the call (one handler less per call).
@@ -290,12 +361,13 @@ std::unique_ptr<CompiledFunction> FunctionCompiler::compile(const void* const* h
 }
 
 void FunctionCompiler::return_values(uint32_t at) {
-  const uint32_t n = out_->result_count;
+  const uint32_t n = static_cast<uint32_t>(type_.results.size());
   const size_t first = stack_.size() - n;
   bool hazard = false;
   for (uint32_t i = 0; i < n; ++i) {
-    const uint32_t src = stack_[first + i];
-    if (src < n && src != i && src != home(first + i)) hazard = true;
+    const Entry& e = stack_[first + i];
+    const uint32_t dst = e.home - home(first);
+    if (e.src < out_->result_slots && e.src != dst && e.src != e.home) hazard = true;
   }
   if (hazard) {
     for (uint32_t i = 0; i < n; ++i) materialize(first + i, at);
@@ -331,11 +403,14 @@ void FunctionCompiler::end_block(const Instruction& ins) {
   const bool merges = !c.fixups.empty() || c.else_fixup != kNoFixup;
   if (c.else_fixup != kNoFixup) jump_to(c.else_fixup, here());
   bind(c.fixups);
-  const uint32_t height = c.height, results = c.results;
+  const uint32_t height = c.height;
+  Control ended;  // what the results' types are read from (c itself is about to go)
+  ended.kind = c.kind;
+  ended.block = c.block;
   const bool was_unreachable = c.unreachable;
   controls_.pop_back();
   stack_.resize(height);
-  for (uint32_t i = 0; i < results; ++i) push();
+  for (ValType t : result_types(ended)) push(t);
   if (merges || was_unreachable) {
     producer_valid_ = false;
     start_block_fuel(at);
@@ -367,16 +442,16 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
   charge(op);
 
   const OpcodeInfo& info = opcode_info(op);
-  // Numeric instructions: operands from their sources, result to its home.
-  if (info.imm == ImmKind::None && !info.sig.special && info.prefix != 0xFD &&
-      info.sig.result_count == 1) {
+  // Numeric instructions, scalar and vector: operands from their sources, result to its home.
+  // [dst|a], [dst|a][b|charge] or [dst|a][b|c].
+  if (info.imm == ImmKind::None && !info.sig.special && info.sig.result_count == 1) {
     const uint32_t n = info.sig.param_count;
     uint32_t src[3] = {0, 0, 0};
     for (uint32_t i = n; i-- > 0;) src[i] = pop();
-    const uint32_t dst = info.sig.result_count ? push() : 0;
+    const uint32_t dst = push(info.sig.results[0]);
     const uint32_t start = n == 2 ? emit_chargeable(op, at) : emit(handler_for(op), at);
     set_producer(operands(dst, src[0]), 0);
-    if (n == 2) operands(src[1]);
+    if (n >= 2) operands(src[1], src[2]);
     if (n == 2) place_charge(start);
     producer_end_ = here();
     // A comparison that carries a block charge cannot be fused away into a branch.
@@ -384,10 +459,10 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
     producer_start_ = start;
     return;
   }
-  if (info.imm == ImmKind::MemArg && info.prefix == 0) {
+  if (info.imm == ImmKind::MemArg) {
     if (info.sig.result_count == 1) {  // load
       const uint32_t addr = pop();
-      const uint32_t dst = push();
+      const uint32_t dst = push(info.sig.results[0]);
       const uint32_t start = emit_chargeable(op, at);
       set_producer(operands(dst, addr), 0);
       operands(static_cast<uint32_t>(ins.memarg.offset));
@@ -418,6 +493,7 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
     case Opcode::If: {
       Control c;
       c.kind = op;
+      c.block = ins.block;
       block_arity(ins.block, c.params, c.results);
       uint32_t cond = 0;
       Opcode compare = Opcode::Nop;
@@ -459,7 +535,7 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
       c.else_fixup = kNoFixup;
       c.unreachable = false;
       stack_.resize(c.height);
-      for (uint32_t i = 0; i < c.params; ++i) push();
+      for (ValType t : param_types(c)) push(t);
       producer_valid_ = false;
       start_block_fuel(at);
       return;
@@ -477,7 +553,7 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
       const bool fused = take_comparison(compare, ca, cb);
       const uint32_t cond = pop();
       const bool is_return = ins.index == controls_.size() - 1;
-      const uint32_t arity = is_return ? out_->result_count : label(ins.index).label_arity();
+      const uint32_t arity = is_return ? out_->result_slots : label(ins.index).label_arity();
       if (arity == 0 && !is_return) {
         Control& target = label(ins.index);
         if (fused) {
@@ -506,7 +582,7 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
           operands(cond);
         }
         std::vector<uint32_t> skip{target_cell()};
-        const std::vector<uint32_t> saved = stack_;
+        const std::vector<Entry> saved = stack_;
         branch(ins.index, at);
         stack_ = saved;
         bind(skip);
@@ -519,7 +595,7 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
       const auto targets = ins.br_targets;  // default last
       const uint32_t count = static_cast<uint32_t>(targets.size()) - 1;
       const uint32_t arity = targets.back() == controls_.size() - 1
-                                 ? out_->result_count
+                                 ? out_->result_slots
                                  : label(targets.back()).label_arity();
       emit(Handler::JumpTable, at);
       operands(index, count);
@@ -527,7 +603,7 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
       for (size_t i = 0; i < targets.size(); ++i) target_cell();
       // Each distinct label gets a stub that moves the values and jumps (or returns).
       std::unordered_map<uint32_t, uint32_t> stubs;
-      const std::vector<uint32_t> saved = stack_;
+      const std::vector<Entry> saved = stack_;
       for (size_t i = 0; i < targets.size(); ++i) {
         const uint32_t depth = targets[i];
         auto it = stubs.find(depth);
@@ -576,7 +652,7 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
         operands(table_index, cm_.type_id(ins.index));
       }
       stack_.resize(stack_.size() - n);
-      for (size_t i = 0; i < callee.results.size(); ++i) push();
+      for (ValType t : callee.results) push(t);
       return;
     }
 
@@ -585,45 +661,50 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
     case Opcode::SelectT: {
       const uint32_t cond = pop();
       const uint32_t b = pop();
+      const bool wide = width_of_top() == 2;
       const uint32_t a = pop();
-      const uint32_t dst = push();
-      emit(Handler::SelectOp, at);
+      const uint32_t dst = push(wide ? ValType::V128 : ValType::I64);
+      emit(wide ? Handler::Select128 : Handler::SelectOp, at);
       set_producer(operands(dst, cond), 0);
       operands(a, b);
       producer_end_ = here();
       return;
     }
 
-    case Opcode::LocalGet: stack_.push_back(ins.index); return;
+    case Opcode::LocalGet:
+      push_source(local_slot_[ins.index], slot_width(info_.locals[ins.index]));
+      return;
     case Opcode::LocalSet:
     case Opcode::LocalTee: {
-      const uint32_t local = ins.index;
+      const uint32_t local = local_slot_[ins.index];
       // Entries below the top that still read this local must get their own copy first.
       for (size_t i = 0; i + 1 < stack_.size(); ++i) {
-        if (stack_[i] == local) materialize(i, at);
+        if (stack_[i].src == local) materialize(i, at);
       }
       if (producer_is_top()) {
         code_[producer_cell_].u32[producer_half_] = local;
         producer_valid_ = false;
       } else {
-        copy(local, stack_.back(), at);
+        copy(local, stack_.back().src, width_of_top(), at);
       }
       if (op == Opcode::LocalSet) {
         pop();
       } else {
-        stack_.back() = local;
+        stack_.back().src = local;
       }
       return;
     }
     case Opcode::GlobalGet: {
-      const uint32_t dst = push();
-      emit(Handler::GlobalGetOp, at);
+      const ValType t = m_.globals[ins.index].type;
+      const uint32_t dst = push(t);
+      emit(t == ValType::V128 ? Handler::GlobalGet128 : Handler::GlobalGetOp, at);
       set_producer(operands(dst, ins.index), 0);
       return;
     }
     case Opcode::GlobalSet: {
+      const bool wide = width_of_top() == 2;
       const uint32_t src = pop();
-      emit(Handler::GlobalSetOp, at);
+      emit(wide ? Handler::GlobalSet128 : Handler::GlobalSetOp, at);
       operands(ins.index, src);
       return;
     }
@@ -640,7 +721,7 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
                                                      : 0;
       const uint32_t slot = constant_slot(bits);
       if (slot != kNoFixup) {
-        stack_.push_back(slot);
+        push_source(slot, 1);
       } else {
         const uint32_t dst = push();
         emit(Handler::Const64, at);
@@ -758,12 +839,101 @@ void FunctionCompiler::compile_instruction(const Instruction& ins) {
       operands(ins.index);
       return;
 
-    default:  // SIMD (0xFD): decoded and validated, executed from the SIMD issue on
+    case Opcode::V128Const:
+    case Opcode::I8x16Shuffle:
+    case Opcode::I8x16ExtractLaneS:
+    case Opcode::I8x16ExtractLaneU:
+    case Opcode::I8x16ReplaceLane:
+    case Opcode::I16x8ExtractLaneS:
+    case Opcode::I16x8ExtractLaneU:
+    case Opcode::I16x8ReplaceLane:
+    case Opcode::I32x4ExtractLane:
+    case Opcode::I32x4ReplaceLane:
+    case Opcode::I64x2ExtractLane:
+    case Opcode::I64x2ReplaceLane:
+    case Opcode::F32x4ExtractLane:
+    case Opcode::F32x4ReplaceLane:
+    case Opcode::F64x2ExtractLane:
+    case Opcode::F64x2ReplaceLane:
+    case Opcode::V128Load8Lane:
+    case Opcode::V128Load16Lane:
+    case Opcode::V128Load32Lane:
+    case Opcode::V128Load64Lane:
+    case Opcode::V128Store8Lane:
+    case Opcode::V128Store16Lane:
+    case Opcode::V128Store32Lane:
+    case Opcode::V128Store64Lane: return compile_simd(ins);
+
+    default:  // an instruction the decoder knows and the interpreter does not: none today
       emit(Handler::Trap, at);
-      operands(static_cast<uint32_t>(TrapCode::Unsupported));
+      operands(static_cast<uint32_t>(TrapCode::Unsupported), static_cast<uint32_t>(op));
       current.unreachable = true;
       stack_.resize(current.height);
       return;
+  }
+}
+
+// The 0xFD instructions with immediates (vm/simd.h lists their operand cells).
+void FunctionCompiler::compile_simd(const Instruction& ins) {
+  const Opcode op = ins.op;
+  const uint32_t at = ins.offset;
+  const OpcodeInfo& info = opcode_info(op);
+  switch (info.imm) {
+    case ImmKind::V128: {
+      const uint32_t slot = constant_slot(ins.v128);
+      if (slot != kNoFixup) return push_source(slot, 2);
+      const uint32_t dst = push(ValType::V128);
+      emit(Handler::Const128, at);
+      operands(dst);
+      Cell half[2];
+      std::memcpy(half, ins.v128.data(), 16);
+      code_.push_back(half[0]);
+      code_.push_back(half[1]);
+      return;
+    }
+    case ImmKind::Shuffle: {
+      const uint32_t b = pop();
+      const uint32_t a = pop();
+      const uint32_t dst = push(ValType::V128);
+      emit(handler_for(op), at);
+      set_producer(operands(dst, a), 0);
+      operands(b);
+      Cell lanes[2];
+      std::memcpy(lanes, ins.v128.data(), 16);
+      code_.push_back(lanes[0]);
+      code_.push_back(lanes[1]);
+      producer_end_ = here();
+      return;
+    }
+    case ImmKind::Lane: {  // [dst|a][b|lane]
+      const uint32_t b = info.sig.param_count == 2 ? pop() : 0;
+      const uint32_t a = pop();
+      const uint32_t dst = push(info.sig.results[0]);
+      emit(handler_for(op), at);
+      set_producer(operands(dst, a), 0);
+      operands(b, ins.lane);
+      producer_end_ = here();
+      return;
+    }
+    case ImmKind::MemArgLane: {
+      const uint32_t v = pop();
+      const uint32_t addr = pop();
+      const uint32_t offset = static_cast<uint32_t>(ins.memarg.offset);
+      if (info.sig.result_count == 1) {  // [dst|addr][v|lane][offset]
+        const uint32_t dst = push(ValType::V128);
+        emit(handler_for(op), at);
+        set_producer(operands(dst, addr), 0);
+        operands(v, ins.lane);
+        operands(offset);
+        producer_end_ = here();
+      } else {  // [addr|v][offset|lane]
+        emit(handler_for(op), at);
+        operands(addr, v);
+        operands(offset, ins.lane);
+      }
+      return;
+    }
+    default: std::abort();  // compile_instruction sends only these here
   }
 }
 

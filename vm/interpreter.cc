@@ -10,6 +10,7 @@
 #include "vm/bulk_ops.h"
 #include "vm/compiled_module.h"
 #include "vm/numeric.h"
+#include "vm/simd.h"
 #include "vm/store.h"
 
 #if !defined(WARDEN_SWITCH_DISPATCH) && !defined(__GNUC__)
@@ -162,17 +163,49 @@ WARDEN_INLINE bool compare(const Slot* fp, const Cell* pc) {
   }
 }
 
+// Every generated handler: scalar numeric instructions, loads and stores, and every 0xFD
+// instruction but v128.const (a constant, vm/compiler.cc).
+template <Opcode op>
+WARDEN_INLINE TrapCode exec_generated(Slot* fp, const Cell* pc, uint8_t* mem, uint64_t mem_size) {
+  constexpr OpcodeInfo info = opcode_info(op);
+  if constexpr (info.prefix == 0xFD) {
+    if constexpr (info.imm == ImmKind::MemArg || info.imm == ImmKind::MemArgLane) {
+      return simd::apply_memory<op>(fp, pc, mem, mem_size) ? kNoTrap : TrapCode::MemoryOutOfBounds;
+    } else if constexpr (info.imm == ImmKind::Lane) {
+      simd::apply_lane<op>(fp, pc);
+      return kNoTrap;
+    } else if constexpr (info.imm == ImmKind::Shuffle) {
+      simd::apply_shuffle(fp, pc);
+      return kNoTrap;
+    } else if constexpr (info.imm == ImmKind::None) {
+      simd::apply_plain<op>(fp, pc);
+      return kNoTrap;
+    } else {
+      return TrapCode::Unreachable;  // never compiled
+    }
+  } else if constexpr (info.imm == ImmKind::MemArg) {
+    return exec_memory<op>(fp, pc, mem, mem_size) ? kNoTrap : TrapCode::MemoryOutOfBounds;
+  } else {
+    return exec_numeric<op>(fp, pc);
+  }
+}
+
 // Cells per instruction for the generated handlers.
 template <Opcode op>
 constexpr uint32_t generated_cells() {
   constexpr OpcodeInfo info = opcode_info(op);
+  if (info.prefix == 0xFD) return 1 + simd::operand_cells(op);
   if (info.imm == ImmKind::MemArg) return 3;
   return info.sig.param_count == 2 ? 3 : 2;
 }
 
-Value to_value(ValType type, uint64_t bits) {
-  if (type == ValType::I32 || type == ValType::F32) bits &= 0xFFFFFFFFu;
-  return Value{type, bits};
+// A host function's results into slots, laid out by the declared types (whatever type the host
+// put in a Value: the frame's layout must not depend on it).
+void store_results(std::span<const ValType> types, std::span<const Value> values, uint64_t* slots) {
+  for (size_t k = 0; k < types.size(); ++k) {
+    *slots++ = values[k].bits;
+    if (types[k] == ValType::V128) *slots++ = values[k].hi;
+  }
 }
 
 }  // namespace
@@ -220,13 +253,14 @@ bool Interpreter::call_host(const Function& callee, Slot* args, Instance* caller
   std::span<Value> a(small_args, np), r(small_results, nr);
   if (np > 16) big_args.resize(np), a = big_args;
   if (nr > 16) big_results.resize(nr), r = big_results;
-  for (size_t k = 0; k < np; ++k) a[k] = to_value(host.type.params[k], args[k].u64);
+  const uint64_t* in = &args[0].u64;
+  for (size_t k = 0; k < np; ++k) in = load_slot(host.type.params[k], in, a[k]);
   for (size_t k = 0; k < nr; ++k) r[k] = default_value(host.type.results[k]);
   // Nested calls from the host into the Store use the stacks above this frame.
   const size_t saved_top = store.stack_top_;
   store.stack_top_ =
       static_cast<size_t>(reinterpret_cast<uint64_t*>(args) - store.value_stack_.get()) +
-      std::max(np, nr);
+      std::max(slot_count(host.type.params), slot_count(host.type.results));
   CallContext ctx{store, caller};
   HostResult outcome = run_host_callback(host, ctx, a, r);
   store.stack_top_ = saved_top;
@@ -234,7 +268,7 @@ bool Interpreter::call_host(const Function& callee, Slot* args, Instance* caller
     error = outcome.take_error();
     return false;
   }
-  for (size_t k = 0; k < nr; ++k) args[k].u64 = r[k].bits;
+  store_results(host.type.results, r, &args[0].u64);
   return true;
 }
 
@@ -380,20 +414,13 @@ dispatch:
     // clang-format on
 #endif
 
-    // ---- generated: numeric instructions, loads and stores ----
+    // ---- generated: numeric instructions, loads and stores, SIMD ----
 #define OP(prefix, code, name, text, imm, fuel, mem_bytes, params, results) \
   L_##name : {                                                              \
-    if constexpr (ImmKind::imm == ImmKind::MemArg) {                        \
-      if (!exec_memory<Opcode::name>(fp, pc, mem, mem_size)) [[unlikely]] { \
-        trap = TrapCode::MemoryOutOfBounds;                                 \
-        goto trapped;                                                       \
-      }                                                                     \
-    } else {                                                                \
-      const TrapCode t = exec_numeric<Opcode::name>(fp, pc);                \
-      if (t != kNoTrap) [[unlikely]] {                                      \
-        trap = t;                                                           \
-        goto trapped;                                                       \
-      }                                                                     \
+    const TrapCode t = exec_generated<Opcode::name>(fp, pc, mem, mem_size); \
+    if (t != kNoTrap) [[unlikely]] {                                        \
+      trap = t;                                                             \
+      goto trapped;                                                         \
     }                                                                       \
     pc += generated_cells<Opcode::name>();                                  \
     NEXT();                                                                 \
@@ -433,6 +460,10 @@ L_Copy:
   fp[pc[1].u32[0]].u64 = fp[pc[1].u32[1]].u64;
   pc += 2;
   NEXT();
+L_Copy128:
+  std::memcpy(fp + pc[1].u32[0], fp + pc[1].u32[1], 16);
+  pc += 2;
+  NEXT();
 L_Copy2:
   fp[pc[1].u32[0]].u64 = fp[pc[1].u32[1]].u64;
   fp[pc[2].u32[0]].u64 = fp[pc[2].u32[1]].u64;
@@ -441,6 +472,10 @@ L_Copy2:
 L_Const64:
   fp[pc[1].u32[0]].u64 = pc[2].u64;
   pc += 3;
+  NEXT();
+L_Const128:
+  std::memcpy(fp + pc[1].u32[0], pc + 2, 16);
+  pc += 4;
   NEXT();
 L_Jump:
   pc = pc[1].target;
@@ -480,6 +515,10 @@ L_JumpTable : {
 }
 L_SelectOp:
   fp[pc[1].u32[0]].u64 = fp[pc[1].u32[1]].u32 ? fp[pc[2].u32[0]].u64 : fp[pc[2].u32[1]].u64;
+  pc += 3;
+  NEXT();
+L_Select128:
+  std::memcpy(fp + pc[1].u32[0], fp + (fp[pc[1].u32[1]].u32 ? pc[2].u32[0] : pc[2].u32[1]), 16);
   pc += 3;
   NEXT();
 L_Trap:
@@ -544,7 +583,7 @@ enter_wasm : {
   fp = callee_fp;
   fn = callee;
   if (!code.frame_init.empty()) {
-    std::memcpy(fp + code.param_count, code.frame_init.data(), code.frame_init.size() * 8);
+    std::memcpy(fp + code.param_slots, code.frame_init.data(), code.frame_init.size() * 8);
   }
   if (callee->instance != inst || !mem) {
     inst = callee->instance;
@@ -582,6 +621,20 @@ L_GlobalSetOp:
   inst->globals[pc[1].u32[0]]->bits = fp[pc[1].u32[1]].u64;
   pc += 2;
   NEXT();
+L_GlobalGet128 : {
+  const Global& g = *inst->globals[pc[1].u32[1]];
+  fp[pc[1].u32[0]].u64 = g.bits;
+  fp[pc[1].u32[0] + 1].u64 = g.hi;
+  pc += 2;
+  NEXT();
+}
+L_GlobalSet128 : {
+  Global& g = *inst->globals[pc[1].u32[0]];
+  g.bits = fp[pc[1].u32[1]].u64;
+  g.hi = fp[pc[1].u32[1] + 1].u64;
+  pc += 2;
+  NEXT();
+}
 L_RefFuncOp:
   fp[pc[1].u32[0]].u64 = reinterpret_cast<uintptr_t>(inst->functions[pc[1].u32[1]]);
   pc += 2;
@@ -702,12 +755,17 @@ L_DataDropOp:
   NEXT();
 
   // ---- leaving early ----
-trapped:
+trapped : {
   store.fuel_ = fuel;
   store.frame_top_ = static_cast<size_t>(top - frame_base);
-  *result = Failure{make_error(ExecError::Kind::Trap, trap, fn, pc)};
+  ExecError e = make_error(ExecError::Kind::Trap, trap, fn, pc);
+  // An instruction the compiler has no handler for names itself (cell 1, second half).
+  if (trap == TrapCode::Unsupported && pc && pc[1].u32[1] < kOpcodeCount)
+    e.detail = std::string(opcode_name(static_cast<Opcode>(pc[1].u32[1])));
+  *result = Failure{std::move(e)};
   store.frame_top_ = entry_frames_;
   return nullptr;
+}
 out_of_fuel:
   store.fuel_ = fuel;
   store.frame_top_ = static_cast<size_t>(top - frame_base);
@@ -720,8 +778,8 @@ interrupted : {
   const uint32_t reason = interrupt.exchange(0, std::memory_order_relaxed);
   ExecError e = make_error(ExecError::Kind::Interrupted, trap, fn, pc);
   e.detail = reason == Store::kDeadline ? "deadline exceeded"
-                : reason == Store::kWatch  ? "stopped by the embedder's watch"
-                                           : "interrupted";
+             : reason == Store::kWatch  ? "stopped by the embedder's watch"
+                                        : "interrupted";
   *result = Failure{std::move(e)};
   store.frame_top_ = entry_frames_;
   return nullptr;
@@ -753,12 +811,13 @@ Result<void, ExecError> run_function(Store& store, const Function& function, uin
   const FuncType& type = *function.type;
   if (function.is_host()) {
     std::vector<Value> args(type.params.size()), results(type.results.size());
-    for (size_t i = 0; i < args.size(); ++i) args[i] = to_value(type.params[i], slots[i]);
+    const uint64_t* in = slots;
+    for (size_t i = 0; i < args.size(); ++i) in = load_slot(type.params[i], in, args[i]);
     for (size_t i = 0; i < results.size(); ++i) results[i] = default_value(type.results[i]);
     CallContext ctx{store, nullptr};
     HostResult r = run_host_callback(*function.host, ctx, args, results);
     if (!r) return Failure{r.take_error()};
-    for (size_t i = 0; i < results.size(); ++i) slots[i] = results[i].bits;
+    store_results(type.results, results, slots);
     return {};
   }
   Result<void, ExecError> result;

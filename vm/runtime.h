@@ -127,6 +127,11 @@ struct Table {
 struct Global {
   GlobalType type;
   uint64_t bits = 0;
+  uint64_t hi = 0;  // a v128's high half
+  Value value() const {
+    const ValType t = type.type;
+    return {t, t == ValType::I32 || t == ValType::F32 ? bits & 0xFFFFFFFFu : bits, hi};
+  }
 };
 
 // An external value: what an import needs and an export gives.

@@ -29,7 +29,7 @@ uint64_t StoreSnapshot::resident_bytes() const {
   for (const auto& t : tables) bytes += t.size() * sizeof(uint64_t);
   for (const InstanceState& i : instances)
     for (const auto& e : i.elems) bytes += e.size() * sizeof(uint64_t);
-  return bytes + globals.size() * sizeof(uint64_t);
+  return bytes + (globals.size() + globals_hi.size()) * sizeof(uint64_t);
 }
 
 Result<std::shared_ptr<const StoreSnapshot>, ExecError> Store::snapshot(
@@ -74,9 +74,11 @@ Result<std::shared_ptr<const StoreSnapshot>, ExecError> Store::snapshot(
       refs.reserve(t.elements.size());
       for (uint64_t r : t.elements) refs.push_back(encode(r, t.type.element == ValType::FuncRef));
     }
-    for (const Global& g : globals_)
+    for (const Global& g : globals_) {
       snap->globals.push_back(
           is_reftype(g.type.type) ? encode(g.bits, g.type.type == ValType::FuncRef) : g.bits);
+      snap->globals_hi.push_back(g.hi);
+    }
     if (foreign)
       return Failure{
           usage_error("the store holds a reference the snapshot cannot carry (an "
@@ -98,7 +100,7 @@ Result<void, ExecError> Store::restore(const StoreSnapshot& snap) {
     bool same = snap.instances.size() == instances_.size() &&
                 snap.function_types.size() == functions_.size() &&
                 snap.memories.size() == memories_.size() && snap.tables.size() == tables_.size() &&
-                snap.globals.size() == globals_.size();
+                snap.globals.size() == globals_.size() && snap.globals_hi.size() == globals_.size();
     for (size_t i = 0; same && i < instances_.size(); ++i)
       same = snap.instances[i].module == instances_[i].module.get() &&
              snap.instances[i].elems.size() == instances_[i].elems.size() &&
@@ -140,9 +142,11 @@ Result<void, ExecError> Store::restore(const StoreSnapshot& snap) {
       uint64_t* out = t.elements.data();
       for (size_t j = 0; j < refs.size(); ++j) out[j] = decode(refs[j]);
     }
-    for (size_t i = 0; i < globals_.size(); ++i)
-      globals_[i].bits =
-          is_reftype(globals_[i].type.type) ? decode(snap.globals[i]) : snap.globals[i];
+    for (size_t i = 0; i < globals_.size(); ++i) {
+      Global& g = globals_[i];
+      g.bits = is_reftype(g.type.type) ? decode(snap.globals[i]) : snap.globals[i];
+      g.hi = snap.globals_hi[i];
+    }
     for (size_t i = 0; i < instances_.size(); ++i) {
       Instance& inst = instances_[i];
       const StoreSnapshot::InstanceState& state = snap.instances[i];

@@ -26,6 +26,7 @@ struct StoreSnapshot {
   std::vector<std::shared_ptr<const MemoryImage>> memories;
   std::vector<std::vector<uint64_t>> tables;  // encoded refs
   std::vector<uint64_t> globals;              // bits (funcref globals encoded)
+  std::vector<uint64_t> globals_hi;           // a v128 global's high half, else 0
 
   // An encoded reference: 0 is null, n is the store's function n - 1.
   static constexpr uint64_t kNull = 0;

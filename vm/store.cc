@@ -178,6 +178,7 @@ Global* Store::create_global(GlobalType type, Value value) {
   Global& g = globals_.emplace_back();
   g.type = type;
   g.bits = value.bits;
+  g.hi = value.hi;
   return &g;
 }
 
@@ -200,24 +201,28 @@ Function* Store::host_function_for(const std::shared_ptr<const HostFunction>& ho
 namespace {
 
 // Evaluates a constant expression (validated: consts, ref.null, ref.func, global.get).
-uint64_t evaluate(const Instance& instance, const ConstExpr& expr) {
+Value evaluate(const Instance& instance, const ConstExpr& expr) {
   const Module& m = instance.module->module();
   const auto bytes = std::span<const uint8_t>(m.bytes).subspan(expr.range.offset, expr.range.size);
   InstructionReader reader(bytes, expr.range.offset, instance.module->engine().config().features);
   Instruction ins;
-  uint64_t value = 0;
+  Value value;
   while (!reader.at_end() && reader.read(ins)) {
     switch (ins.op) {
-      case Opcode::I32Const: value = static_cast<uint32_t>(ins.i32); break;
-      case Opcode::I64Const: value = static_cast<uint64_t>(ins.i64); break;
-      case Opcode::F32Const: value = ins.f32_bits; break;
-      case Opcode::F64Const: value = ins.f64_bits; break;
-      case Opcode::RefNull: value = 0; break;
-      case Opcode::RefFunc:
-        value = reinterpret_cast<uintptr_t>(instance.functions[ins.index]);
+      case Opcode::I32Const: value = Value::i32(ins.i32); break;
+      case Opcode::I64Const: value = Value::i64(ins.i64); break;
+      case Opcode::F32Const: value = Value::f32_bits(ins.f32_bits); break;
+      case Opcode::F64Const: value = Value::f64_bits(ins.f64_bits); break;
+      case Opcode::V128Const: {
+        uint64_t half[2];
+        std::memcpy(half, ins.v128.data(), 16);
+        value = Value::v128(half[0], half[1]);
         break;
-      case Opcode::GlobalGet: value = instance.globals[ins.index]->bits; break;
-      default: break;  // end (v128.const globals are not supported before the SIMD issue)
+      }
+      case Opcode::RefNull: value = Value{ValType::FuncRef, 0}; break;
+      case Opcode::RefFunc: value = Value::funcref(instance.functions[ins.index]); break;
+      case Opcode::GlobalGet: value = instance.globals[ins.index]->value(); break;
+      default: break;  // end
     }
   }
   return value;
@@ -370,7 +375,9 @@ Result<Instance*, ExecError> Store::instantiate_unguarded(
   }
   for (size_t i = m.globals_imported; i < m.globals.size(); ++i) {
     Global* g = create_global(m.globals[i], Value{});
-    g->bits = evaluate(inst, m.global_inits[i - m.globals_imported]);
+    const Value init = evaluate(inst, m.global_inits[i - m.globals_imported]);
+    g->bits = init.bits;
+    g->hi = init.hi;
     inst.globals.push_back(g);
   }
   for (const Export& e : m.exports) {
@@ -388,7 +395,7 @@ Result<Instance*, ExecError> Store::instantiate_unguarded(
     std::vector<uint64_t> refs;
     refs.reserve(seg.size());
     if (seg.uses_exprs) {
-      for (const ConstExpr& e : seg.exprs) refs.push_back(evaluate(inst, e));
+      for (const ConstExpr& e : seg.exprs) refs.push_back(evaluate(inst, e).bits);
     } else {
       for (FuncIdx f : seg.func_indices) {
         refs.push_back(reinterpret_cast<uintptr_t>(inst.functions[f.value]));
@@ -414,7 +421,7 @@ Result<void, ExecError> Store::initialise(Instance& inst) {
     const ElemSegment& seg = m.elems[i];
     if (seg.mode == SegmentMode::Active) {
       Table& t = *inst.tables[seg.table.value];
-      const uint64_t d = static_cast<uint32_t>(evaluate(inst, seg.offset));
+      const uint64_t d = static_cast<uint32_t>(evaluate(inst, seg.offset).bits);
       const std::vector<uint64_t>& refs = inst.elems[i];
       if (d + refs.size() > t.elements.size()) {
         return Failure{trap_error(TrapCode::TableOutOfBounds)};
@@ -427,7 +434,7 @@ Result<void, ExecError> Store::initialise(Instance& inst) {
     const DataSegment& seg = m.datas[i];
     if (seg.mode != SegmentMode::Active) continue;
     Memory& mem = *inst.memories[seg.memory.value];
-    const uint64_t d = static_cast<uint32_t>(evaluate(inst, seg.offset));
+    const uint64_t d = static_cast<uint32_t>(evaluate(inst, seg.offset).bits);
     if (d + seg.init.size > mem.size()) {
       return Failure{trap_error(TrapCode::MemoryOutOfBounds)};
     }
@@ -472,24 +479,19 @@ Result<std::vector<Value>, ExecError> Store::call_unguarded(const Function& func
   if (call_nesting_ > engine_.config().max_host_reentry) {
     return Failure{trap_error(TrapCode::CallStackExhausted)};
   }
-  const size_t need = std::max(type.params.size(), type.results.size());
+  const size_t need = std::max(slot_count(type.params), slot_count(type.results));
   if (stack_top_ + need > value_stack_size_) {
     return Failure{trap_error(TrapCode::CallStackExhausted)};
   }
   uint64_t* slots = value_stack_.get() + stack_top_;
-  for (size_t i = 0; i < args.size(); ++i) slots[i] = args[i].bits;
+  store_slots(args, slots);
   ++call_nesting_;
   auto outcome = run_function(*this, function, slots);
   --call_nesting_;
   if (!outcome) return Failure{outcome.take_error()};
-  std::vector<Value> results;
-  results.reserve(type.results.size());
-  for (size_t i = 0; i < type.results.size(); ++i) {
-    const ValType t = type.results[i];
-    uint64_t bits = slots[i];
-    if (t == ValType::I32 || t == ValType::F32) bits &= 0xFFFFFFFFu;
-    results.push_back(Value{t, bits});
-  }
+  std::vector<Value> results(type.results.size());
+  const uint64_t* at = slots;
+  for (size_t i = 0; i < type.results.size(); ++i) at = load_slot(type.results[i], at, results[i]);
   return results;
 }
 

@@ -26,7 +26,11 @@ std::string to_string(const Value& v) {
                       static_cast<unsigned long long>(v.bits));
       }
       break;
-    case ValType::V128: std::snprintf(buf, sizeof buf, "v128"); break;
+    case ValType::V128:
+      std::snprintf(buf, sizeof buf, "v128:0x%08x 0x%08x 0x%08x 0x%08x",
+                    static_cast<unsigned>(v.bits), static_cast<unsigned>(v.bits >> 32),
+                    static_cast<unsigned>(v.hi), static_cast<unsigned>(v.hi >> 32));
+      break;
   }
   return buf;
 }

@@ -15,4 +15,9 @@
   (func $grow (export "grow") (param i32) (result i32)
     (memory.grow (local.get 0)))
   (func $half (export "half") (param f64) (result f64)
-    (f64.mul (local.get 0) (f64.const 0.5))))
+    (f64.mul (local.get 0) (f64.const 0.5)))
+  ;; v128 through the CLI: lanewise i16 add, and a lane of a v128 argument.
+  (func $add16 (export "add16") (param v128 v128) (result v128)
+    (i16x8.add (local.get 0) (local.get 1)))
+  (func $lane3 (export "lane3") (param v128) (result i32)
+    (i32x4.extract_lane 3 (local.get 0))))
