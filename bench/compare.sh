@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # compare.sh BUILD_DIR [RUNS]: runs every benchmark workload under warden (fuel metering on and
 # off), natively (the same C source, -O2), under Node's WebAssembly, and under peer engines given
-# by environment variable (WASM3=/path/to/wasm3, IWASM=/path/to/iwasm). Each cell is the median
-# wall time of RUNS runs (default 5); every engine's checksum must equal the native one (else the
-# cell says MISMATCH; an engine that fails says FAIL). Prints one table with the ratios
-# warden(fuel)/wasm3, warden(fuel)/warden(no fuel), and a geometric-mean row.
+# by environment variable (WASM3=/path/to/wasm3, IWASM=/path/to/iwasm); and the SIMD build of
+# each workload (-msimd128) under warden and Node. Each cell is the median wall time of RUNS runs
+# (default 5); every engine's checksum must equal the native one (else the cell says MISMATCH;
+# an engine that fails says FAIL). Prints one table with the ratios warden(fuel)/wasm3,
+# warden(fuel)/warden(no fuel), SIMD build/scalar build under warden and under Node, and a
+# geometric-mean row. WORKLOADS="a b" runs only those.
 # Peers are built by you, outside this repository; nothing here fetches or builds them.
 set -u
 BUILD=${1:?usage: bench/compare.sh BUILD_DIR [RUNS]}
@@ -12,20 +14,22 @@ RUNS=${2:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
 WARDEN="$BUILD/tools/warden"
 WL="$BUILD/bench/workloads"
-WORKLOADS="fib sieve nbody sha256 matmul bytecode strings coremark_like"
+WORKLOADS=${WORKLOADS:-"fib sieve nbody sha256 matmul bytecode strings coremark_like simd_text simd_fdot simd_base64"}
 FUEL=100000000000000
 
 [ -x "$WARDEN" ] || { echo "compare.sh: $WARDEN not found: build first (make build)" >&2; exit 2; }
 [ -f "$WL/fib.wasm" ] || { echo "compare.sh: workloads not built in $WL" >&2; exit 2; }
 
 declare -A CMD
-ENGINES="native warden warden-nofuel"
+ENGINES="native warden warden-nofuel warden-simd"
 CMD[native]='$WL/$w.native'
 CMD[warden]='$WARDEN run --fuel $FUEL $WL/$w.wasm'
 CMD[warden-nofuel]='$WARDEN run $WL/$w.wasm'
+CMD[warden-simd]='$WARDEN run --fuel $FUEL $WL/$w.simd.wasm'
 if command -v node >/dev/null; then
-  ENGINES="$ENGINES node"
+  ENGINES="$ENGINES node node-simd"
   CMD[node]='node --no-warnings $HERE/node-wasi.mjs $WL/$w.wasm'
+  CMD[node-simd]='node --no-warnings $HERE/node-wasi.mjs $WL/$w.simd.wasm'
 fi
 if [ -n "${WASM3:-}" ]; then ENGINES="$ENGINES wasm3"; CMD[wasm3]='$WASM3 $WL/$w.wasm'; fi
 if [ -n "${IWASM:-}" ]; then ENGINES="$ENGINES iwasm"; CMD[iwasm]='$IWASM $WL/$w.wasm'; fi
@@ -79,7 +83,8 @@ def num(w, e):
     try: return float(t.get((w, e), '-'))
     except ValueError: return None
 ratios = [("warden/wasm3", "warden", "wasm3"), ("warden/native", "warden", "native"),
-          ("fuel on/off", "warden", "warden-nofuel")]
+          ("fuel on/off", "warden", "warden-nofuel"), ("simd/scalar", "warden-simd", "warden"),
+          ("node simd/scalar", "node-simd", "node")]
 ratios = [r for r in ratios if r[2] in engines]
 head = ["workload"] + engines + [r[0] for r in ratios]
 rows, logs = [], {r[0]: [] for r in ratios}

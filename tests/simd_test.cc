@@ -14,6 +14,7 @@
 #include "test_binary.h"
 #include "test_guest.h"
 #include "validator/load_module.h"
+#include "vm/simd.h"
 #include "vm/store.h"
 
 namespace warden {
@@ -307,6 +308,28 @@ TEST(Simd, ConstantsBeyondThePool) {
   ASSERT_TRUE(r) << r.error().message();
   const uint32_t sum = kCount * (kCount - 1) / 2;
   EXPECT_EQ((*r)[0], i32x4(sum, sum, sum, sum));
+}
+
+// swizzle has a portable form and, on x86-64 with SSSE3, a pshufb form chosen at run time: both
+// must give the spec's result for every index byte (0..255), so a host never changes a result.
+TEST(Simd, SwizzleFormsAgreeOnEveryIndex) {
+  uint8_t table[16];
+  for (int i = 0; i < 16; ++i) table[i] = uint8_t(0xA0 + i);
+  for (int base = 0; base < 256; base += 16) {
+    uint8_t index[16], portable[16];
+    for (int i = 0; i < 16; ++i) index[i] = uint8_t(base + ((i * 7) & 15));
+    simd::swizzle_portable(portable, table, index);
+    for (int i = 0; i < 16; ++i) {
+      EXPECT_EQ(portable[i], index[i] < 16 ? table[index[i]] : 0) << int(index[i]);
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (simd::kHaveSsse3) {
+      uint8_t fast[16];
+      simd::swizzle_ssse3(fast, table, index);
+      EXPECT_EQ(std::memcmp(fast, portable, 16), 0) << "indices from " << base;
+    }
+#endif
+  }
 }
 
 }  // namespace

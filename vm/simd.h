@@ -183,6 +183,40 @@ WARDEN_SIMD_INLINE uint32_t trunc_sat32(F f) {
   }
 }
 
+// i8x16.swizzle: r[i] = x[s[i]], 0 for an index past 15. The one instruction SSE2 and portable
+// vector code have no good form for; x86-64 CPUs from 2006 on have SSSE3's pshufb, chosen at
+// run time (the same results either way).
+inline void swizzle_portable(uint8_t* r, const uint8_t* x, const uint8_t* s) {
+  // Branch-free: indices are data (often random), so a branch per lane would mispredict.
+  uint8_t table[17] = {};
+  std::memcpy(table, x, 16);
+  uint8_t out[16];
+  for (int i = 0; i < 16; ++i) out[i] = table[s[i] < 16 ? s[i] : 16];
+  std::memcpy(r, out, 16);
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("ssse3"))) inline void swizzle_ssse3(uint8_t* r, const uint8_t* x,
+                                                           const uint8_t* s) {
+  typedef long long m128 __attribute__((vector_size(16)));
+  typedef char c128 __attribute__((vector_size(16)));
+  m128 table, index;
+  std::memcpy(&table, x, 16);
+  std::memcpy(&index, s, 16);
+  // Saturating + 0x70 sets bit 7 (pshufb's "zero this lane") exactly for indices past 15.
+  const m128 saturated = (m128)__builtin_ia32_paddusb128((c128)index, (c128)(u8v{} + 0x70));
+  const m128 out = (m128)__builtin_ia32_pshufb128((c128)table, (c128)saturated);
+  std::memcpy(r, &out, 16);
+}
+inline const bool kHaveSsse3 = (__builtin_cpu_init(), __builtin_cpu_supports("ssse3"));
+inline void swizzle(uint8_t* r, const uint8_t* x, const uint8_t* s) {
+  if (kHaveSsse3) [[likely]]
+    return swizzle_ssse3(r, x, s);
+  swizzle_portable(r, x, s);
+}
+#else
+inline void swizzle(uint8_t* r, const uint8_t* x, const uint8_t* s) { swizzle_portable(r, x, s); }
+#endif
+
 // Every instruction with no immediate: operands and result in slots, [dst|a][b|c].
 template <Opcode op>
 WARDEN_SIMD_INLINE void apply_plain(Slot* fp, const Cell* pc) {
@@ -327,10 +361,8 @@ WARDEN_SIMD_INLINE void apply_plain(Slot* fp, const Cell* pc) {
     store(fp, dst, x);
   } else if constexpr (P::is("swizzle") || P::is("relaxed_swizzle")) {
     // relaxed_swizzle: of the allowed results, swizzle's (an index past 15 gives 0).
-    const Lanes<uint8_t> x = load<Lanes<uint8_t>>(fp, a), s = load<Lanes<uint8_t>>(fp, b);
-    Lanes<uint8_t> r;
-    for (int i = 0; i < 16; ++i) r[i] = s[i] < 16 ? x[s[i]] : 0;
-    store(fp, dst, r);
+    swizzle(reinterpret_cast<uint8_t*>(fp + dst), reinterpret_cast<const uint8_t*>(fp + a),
+            reinterpret_cast<const uint8_t*>(fp + b));
   } else if constexpr (P::starts("narrow")) {
     using From = WARDEN_LANE(P::inner, true);
     using To = WARDEN_LANE(S, P::is_signed);

@@ -401,6 +401,20 @@ if [[ -n "${EXTRA_PLUGINS_DIR:-}" ]]; then
   else
     echo "differential: EXTRA_PLUGINS_DIR=$EXTRA_PLUGINS_DIR has no count_vowels.wasm; skipped" >&2
   fi
+  # A plugin whose loops are SIMD instructions (built with -msimd128): V8 runs them natively.
+  if [[ -f "$EXTRA_PLUGINS_DIR/simd_stats.wasm" ]]; then
+    simd="$(cd "$EXTRA_PLUGINS_DIR" && pwd)/simd_stats.wasm"
+    run_case name="extra simd_stats: short text" wasm="$simd" func=byte_stats \
+      input="Hello, World! 123 zz" expect_ok=1
+    run_case name="extra simd_stats: 100 KiB text (--stdin)" wasm="$simd" func=byte_stats \
+      input_file="$work/input-100k.txt" expect_ok=1
+    run_case name="extra simd_stats: 100 KiB of every byte value" wasm="$simd" func=byte_stats \
+      input_file="$work/input-100k.bin" expect_ok=1
+    run_case name="extra simd_stats: empty input" wasm="$simd" func=byte_stats \
+      input="" expect_ok=1
+  else
+    echo "differential: EXTRA_PLUGINS_DIR=$EXTRA_PLUGINS_DIR has no simd_stats.wasm; skipped" >&2
+  fi
 fi
 
 echo "differential: $passed passed, $failed failed"
