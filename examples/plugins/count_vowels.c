@@ -6,17 +6,6 @@
 
 #include "extism.h"
 
-// No printf: stdio would import WASI, and this plugin runs without it.
-static void append_u64(char* out, uint64_t v) {
-  char digits[24];
-  int n = 0;
-  do digits[n++] = (char)('0' + v % 10), v /= 10;
-  while (v);
-  out += strlen(out);
-  while (n) *out++ = digits[--n];
-  *out = 0;
-}
-
 EXPORT(count_vowels) int32_t count_vowels(void) {
   char vowels[256] = "aeiouAEIOU";
   Handle v = extism_config_get(to_kernel_str("vowels"));

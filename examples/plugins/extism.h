@@ -62,6 +62,17 @@ static inline uint64_t c_strlen(const char* s) {
 
 static inline Handle to_kernel_str(const char* s) { return to_kernel(s, c_strlen(s)); }
 
+// Appends the decimal digits of `v` to the C string `out` (no printf: stdio would import WASI).
+static inline void append_u64(char* out, uint64_t v) {
+  char digits[24];
+  int n = 0;
+  do digits[n++] = (char)('0' + v % 10), v /= 10;
+  while (v);
+  out += c_strlen(out);
+  while (n) *out++ = digits[--n];
+  *out = 0;
+}
+
 // Sets the output to the bytes of a C string.
 static inline void output_str(const char* s) {
   uint64_t n = c_strlen(s);

@@ -10,16 +10,6 @@
 
 static uint32_t count(v128_t mask) { return (uint32_t)__builtin_popcount(wasm_i8x16_bitmask(mask)); }
 
-static void append_u64(char* out, uint64_t v) {
-  char digits[24];
-  int n = 0;
-  do digits[n++] = (char)('0' + v % 10), v /= 10;
-  while (v);
-  out += strlen(out);
-  while (n) *out++ = digits[--n];
-  *out = 0;
-}
-
 EXPORT(byte_stats) int32_t byte_stats(void) {
   const uint64_t n = extism_input_length();
   // 16 bytes of zeros past the input: the last vector is read whole, its tail masked off.
