@@ -310,6 +310,32 @@ TEST(Simd, ConstantsBeyondThePool) {
   EXPECT_EQ((*r)[0], i32x4(sum, sum, sum, sum));
 }
 
+// A snapshot carries v128 globals whole (both halves) into a store made for the restore.
+TEST(Simd, SnapshotsCarryVectorGlobals) {
+  SimdGuest g;
+  g.call("bump_global", {});  // g = (11, 22, 33, 44)
+  auto snap = g.store.snapshot();
+  ASSERT_TRUE(snap) << snap.error().message();
+  Store restored(g.engine);
+  Linker linker;
+  linker.define_function(
+      "env", "host_swap",
+      FuncType{{ValType::I32, ValType::V128, ValType::I64}, {ValType::V128, ValType::I32}},
+      [](CallContext&, std::span<const Value>, std::span<Value>) -> HostResult { return {}; });
+  Extern global;
+  global.kind = ExternKind::Global;
+  global.global = restored.create_global(GlobalType{ValType::V128, false}, i32x4(10, 20, 30, 40));
+  linker.define("env", "imported", global);
+  auto inst = restored.instantiate(g.module, linker, Store::Segments::Skip);
+  ASSERT_TRUE(inst) << inst.error().message();
+  auto ok = restored.restore(**snap);
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_EQ((*inst)->find_export("g")->global->value(), i32x4(11, 22, 33, 44));
+  auto r = restored.call(**inst, "bump_global", {});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ((*r)[0], Value::i32(21));
+}
+
 // swizzle has a portable form and, on x86-64 with SSSE3, a pshufb form chosen at run time: both
 // must give the spec's result for every index byte (0..255), so a host never changes a result.
 TEST(Simd, SwizzleFormsAgreeOnEveryIndex) {
@@ -327,6 +353,31 @@ TEST(Simd, SwizzleFormsAgreeOnEveryIndex) {
       uint8_t fast[16];
       simd::swizzle_ssse3(fast, table, index);
       EXPECT_EQ(std::memcmp(fast, portable, 16), 0) << "indices from " << base;
+    }
+#endif
+  }
+}
+
+// The same for i8x16.shuffle's two forms, over lane indices 0..31 in every position.
+TEST(Simd, ShuffleFormsAgree) {
+  uint8_t a[16], b[16];
+  for (int i = 0; i < 16; ++i) a[i] = uint8_t(0x10 + i), b[i] = uint8_t(0x80 + i);
+  for (int rotation = 0; rotation < 32; ++rotation) {
+    uint8_t lanes[16], from_a[16], from_b[16], portable[16];
+    for (int i = 0; i < 16; ++i) {
+      lanes[i] = uint8_t((i * 5 + rotation) & 31);
+      from_a[i] = lanes[i] < 16 ? lanes[i] : 0x80;
+      from_b[i] = lanes[i] < 16 ? 0x80 : uint8_t(lanes[i] - 16);
+    }
+    simd::shuffle_portable(portable, a, b, from_a, from_b);
+    for (int i = 0; i < 16; ++i) {
+      EXPECT_EQ(portable[i], lanes[i] < 16 ? a[lanes[i]] : b[lanes[i] - 16]) << int(lanes[i]);
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (simd::kHaveSsse3) {
+      uint8_t fast[16];
+      simd::shuffle_ssse3(fast, a, b, from_a, from_b);
+      EXPECT_EQ(std::memcmp(fast, portable, 16), 0) << "rotation " << rotation;
     }
 #endif
   }

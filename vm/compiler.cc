@@ -898,10 +898,15 @@ void FunctionCompiler::compile_simd(const Instruction& ins) {
       emit(handler_for(op), at);
       set_producer(operands(dst, a), 0);
       operands(b);
-      Cell lanes[2];
-      std::memcpy(lanes, ins.v128.data(), 16);
-      code_.push_back(lanes[0]);
-      code_.push_back(lanes[1]);
+      uint8_t masks[32];  // vm/simd.h apply_shuffle: where each lane comes from, in a or in b
+      for (int i = 0; i < 16; ++i) {
+        const uint8_t lane = ins.v128[i];  // validated: below 32
+        masks[i] = lane < 16 ? lane : 0x80;
+        masks[16 + i] = lane < 16 ? 0x80 : static_cast<uint8_t>(lane - 16);
+      }
+      Cell cells[4];
+      std::memcpy(cells, masks, 32);
+      for (const Cell& c : cells) code_.push_back(c);
       producer_end_ = here();
       return;
     }

@@ -7,7 +7,7 @@
 // Operand cells (vm/compiler.cc emits the same):
 //   plain         [dst|a] unary, [dst|a][b|charge] binary, [dst|a][b|c] ternary
 //   lane          [dst|a][b|lane]                      (extract_lane: b unused)
-//   shuffle       [dst|a][b][16 lane bytes]
+//   shuffle       [dst|a][b][16 bytes: lanes from a][16 bytes: lanes from b] (pshufb masks)
 //   load, store   [dst|addr][offset|charge], [addr|value][offset|charge]
 //   load_lane     [dst|addr][v|lane][offset];  store_lane [addr|v][offset|lane]
 #pragma once
@@ -498,15 +498,42 @@ WARDEN_SIMD_INLINE void apply_lane(Slot* fp, const Cell* pc) {
   }
 }
 
-// i8x16.shuffle: [dst|a][b][16 lane indices, each below 32].
+// i8x16.shuffle: [dst|a][b][16 bytes: the lanes taken from a][16 bytes: those taken from b].
+// The compiler splits the instruction's lane indices into two pshufb masks (an index into a, or
+// 0x80 where the lane comes from b; the same for b), so with SSSE3 a shuffle is two pshufb and an
+// or, and the portable form needs no 32-byte copy.
+inline void shuffle_portable(uint8_t* r, const uint8_t* a, const uint8_t* b, const uint8_t* from_a,
+                             const uint8_t* from_b) {
+  uint8_t out[16];
+  for (int i = 0; i < 16; ++i) out[i] = from_a[i] < 16 ? a[from_a[i]] : b[from_b[i] & 15];
+  std::memcpy(r, out, 16);
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("ssse3"))) inline void shuffle_ssse3(uint8_t* r, const uint8_t* a,
+                                                           const uint8_t* b, const uint8_t* from_a,
+                                                           const uint8_t* from_b) {
+  typedef long long m128 __attribute__((vector_size(16)));
+  typedef char c128 __attribute__((vector_size(16)));
+  m128 x, y, mx, my;
+  std::memcpy(&x, a, 16);
+  std::memcpy(&y, b, 16);
+  std::memcpy(&mx, from_a, 16);
+  std::memcpy(&my, from_b, 16);
+  const m128 out = (m128)__builtin_ia32_pshufb128((c128)x, (c128)mx) |
+                   (m128)__builtin_ia32_pshufb128((c128)y, (c128)my);
+  std::memcpy(r, &out, 16);
+}
+#endif
 WARDEN_SIMD_INLINE void apply_shuffle(Slot* fp, const Cell* pc) {
-  uint8_t both[32];
-  std::memcpy(both, fp + pc[1].u32[1], 16);
-  std::memcpy(both + 16, fp + pc[2].u32[0], 16);
-  const uint8_t* lanes = reinterpret_cast<const uint8_t*>(pc + 3);
-  uint8_t r[16];
-  for (int i = 0; i < 16; ++i) r[i] = both[lanes[i] & 31];
-  std::memcpy(fp + pc[1].u32[0], r, 16);
+  uint8_t* r = reinterpret_cast<uint8_t*>(fp + pc[1].u32[0]);
+  const uint8_t* a = reinterpret_cast<const uint8_t*>(fp + pc[1].u32[1]);
+  const uint8_t* b = reinterpret_cast<const uint8_t*>(fp + pc[2].u32[0]);
+  const uint8_t* masks = reinterpret_cast<const uint8_t*>(pc + 3);
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (kHaveSsse3) [[likely]]
+    return shuffle_ssse3(r, a, b, masks, masks + 16);
+#endif
+  shuffle_portable(r, a, b, masks, masks + 16);
 }
 
 // Loads and stores, bounds-checked like scalar accesses. False: out of bounds.
@@ -567,7 +594,7 @@ WARDEN_SIMD_INLINE bool apply_memory(Slot* fp, const Cell* pc, uint8_t* mem, uin
 constexpr uint32_t operand_cells(Opcode op) {
   const OpcodeInfo& info = opcode_info(op);
   switch (info.imm) {
-    case ImmKind::Shuffle: return 4;
+    case ImmKind::Shuffle: return 6;
     case ImmKind::MemArgLane: return info.sig.result_count == 1 ? 3 : 2;
     case ImmKind::MemArg:
     case ImmKind::Lane: return 2;
