@@ -118,6 +118,16 @@ TEST(Simd, BlocksBranchesAndSelectCarryVectors) {
   EXPECT_EQ(g.call("typed_select", {Value::i32(0), a, b})[0], b);
 }
 
+// Values that move by less than their own width (a v128 one slot down, a lane load whose result
+// home starts inside its vector operand's): the copies overlap and must still be exact.
+TEST(Simd, OverlappingMovesAreExact) {
+  SimdGuest g;
+  EXPECT_EQ(g.call("shift_down", {i32x4(1, 2, 3, 4)})[0], i32x4(2, 4, 6, 8));
+  g.call("store", {Value::i32(0), i32x4(0xAB, 0, 0, 0)});
+  EXPECT_EQ(g.call("lane_over_address", {Value::i32(0), i32x4(0x100, 2, 3, 4)})[0],
+            i32x4(0x2AB, 4, 6, 8));
+}
+
 TEST(Simd, GlobalsImportedAndMutable) {
   SimdGuest g;
   EXPECT_EQ(g.call("bump_global", {})[0], Value::i32(11));

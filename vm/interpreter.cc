@@ -450,7 +450,7 @@ dispatch:
     // ---- generated: comparisons fused with a branch, [handler][a|b][target] ----
     // (Only unprefixed rows hold comparisons; the others' entries are L_NoHandler, which keeps
     // ~800 labels out of this function: Clang's compile time grows with their square.)
-#define OP(prefix, code, name, text, imm, cost, mem_bytes, params, results)                \
+#define OP(prefix, code, name, text, imm, cost, mem_bytes, params, results) \
   WARDEN_IF_UNPREFIXED(                                                                    \
       prefix,                                                                              \
       L_JumpIf_##name : pc = compare<Opcode::name>(fp, pc) ? pc[2].target : pc + 3;        \
@@ -471,7 +471,7 @@ L_NoHandler:  // a handler number no compiler emits
   trap = TrapCode::Unreachable;
   goto trapped;
 
-    // ---- generated: a block's charge carried by its first instruction (cell 2, second half) ----
+  // ---- generated: a block's charge carried by its first instruction (cell 2, second half) ----
 #define OP(prefix, code, name, text, imm, cost, mem_bytes, params, results) \
   L_Charged_##name : fuel -= pc[2].u32[1];                                  \
   if (fuel < 0) [[unlikely]]                                                \
@@ -485,8 +485,8 @@ L_Copy:
   fp[pc[1].u32[0]].u64 = fp[pc[1].u32[1]].u64;
   pc += 2;
   NEXT();
-L_Copy128:
-  std::memcpy(fp + pc[1].u32[0], fp + pc[1].u32[1], 16);
+L_Copy128:  // may move a v128 by one slot (over an i32's home): the ranges can overlap
+  std::memmove(fp + pc[1].u32[0], fp + pc[1].u32[1], 16);
   pc += 2;
   NEXT();
 L_Copy2:
@@ -543,7 +543,7 @@ L_SelectOp:
   pc += 3;
   NEXT();
 L_Select128:
-  std::memcpy(fp + pc[1].u32[0], fp + (fp[pc[1].u32[1]].u32 ? pc[2].u32[0] : pc[2].u32[1]), 16);
+  std::memmove(fp + pc[1].u32[0], fp + (fp[pc[1].u32[1]].u32 ? pc[2].u32[0] : pc[2].u32[1]), 16);
   pc += 3;
   NEXT();
 L_Trap:

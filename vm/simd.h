@@ -493,7 +493,7 @@ WARDEN_SIMD_INLINE void apply_lane(Slot* fp, const Cell* pc) {
     }
   } else {  // replace_lane: the vector, then the lane written over it in place
     using L = WARDEN_LANE(S, false);
-    if (dst != a) std::memcpy(fp + dst, fp + a, 16);
+    std::memmove(fp + dst, fp + a, 16);  // dst may start inside a's slots
     std::memcpy(reinterpret_cast<uint8_t*>(fp + dst) + lane * sizeof(L), &fp[b], sizeof(L));
   }
 }
@@ -557,7 +557,7 @@ WARDEN_SIMD_INLINE bool apply_memory(Slot* fp, const Cell* pc, uint8_t* mem, uin
                 n);
   } else if constexpr (lane_access) {  // load8_lane ..: [dst|addr][v|lane][offset]
     const uint32_t dst = pc[1].u32[0], v = pc[2].u32[0];
-    if (dst != v) std::memcpy(fp + dst, fp + v, 16);
+    std::memmove(fp + dst, fp + v, 16);  // dst (the address's home) may start inside v's slots
     std::memcpy(reinterpret_cast<uint8_t*>(fp + dst) + pc[2].u32[1] * n, from, n);
   } else {
     const uint32_t dst = pc[1].u32[0];
