@@ -62,7 +62,7 @@ asan-test: deps
 
 # The tests that run threads (plugins on many threads, cancel and deadlines from other threads,
 # shared compiled modules, the HTTP test server) under ThreadSanitizer.
-TSAN_TESTS := interpreter_test plugin_test wasi_test compiler_test gate_test plugin_host_test kv_test
+TSAN_TESTS := interpreter_test plugin_test plugin_sdk_test wasi_test compiler_test gate_test plugin_host_test kv_test
 tsan-test: deps
 	cmake --preset tsan >/dev/null
 	cmake --build --preset tsan --target $(TSAN_TESTS)

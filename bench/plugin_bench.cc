@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "capi/extism.h"
 #include "hostabi/plugin.h"
 #include "policy/gate.h"
 
@@ -56,6 +57,29 @@ void BM_EchoCall16BGatedConcurrent(benchmark::State& state) {
 }
 void BM_EchoCall16B(benchmark::State& state) { echo_call(state, {}); }
 BENCHMARK(BM_EchoCall16B);
+
+// The same call through the libextism C API (libextism.so): its cost over BM_EchoCall16B is the
+// C layer's (a mutex, the error and output bookkeeping, the call across the shared library).
+void BM_EchoCall16BCApi(benchmark::State& state) {
+  const std::vector<uint8_t> wasm = read(WARDEN_BENCH_BIG_PLUGIN);
+  char* error = nullptr;
+  ExtismPlugin* plugin = extism_plugin_new(wasm.data(), wasm.size(), nullptr, 0, false, &error);
+  if (!plugin) {
+    state.SkipWithError(error);
+    return extism_plugin_new_error_free(error);
+  }
+  const std::string input(16, 'x');
+  for (auto _ : state) {
+    const int32_t rc =
+        extism_plugin_call(plugin, "echo", reinterpret_cast<const uint8_t*>(input.data()), 16);
+    if (rc != 0 || extism_plugin_output_length(plugin) != 16) state.SkipWithError("echo failed");
+    benchmark::DoNotOptimize(extism_plugin_output_data(plugin));
+  }
+  state.counters["calls/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  extism_plugin_free(plugin);
+}
+BENCHMARK(BM_EchoCall16BCApi);
 BENCHMARK(BM_EchoCall16BGated);
 BENCHMARK(BM_EchoCall16BGatedConcurrent);
 

@@ -168,27 +168,12 @@ HostResult fn_var_get(Kernel& k, CallContext&, Args a, Results r) {
   return set_handle(r, copy_out(k, it == k.vars.end() ? std::string_view{} : it->second));
 }
 HostResult fn_var_set(Kernel& k, CallContext&, Args a, Results) {
-  if (k.max_var_bytes() == 0) return Failure{host_error("Vars are disabled by this host")};
-  const std::string_view key = k.region.block_text(u64(a[0]));
-  constexpr uint64_t kEntryOverhead = 48;  // the reference's per-entry bookkeeping
-  uint64_t total = k.var_bytes;
-  auto it = k.vars.find(key);
-  if (it != k.vars.end()) total -= key.size() + it->second.size() + kEntryOverhead;
-  if (u64(a[1]) == 0) {
-    if (it != k.vars.end()) k.vars.erase(it);
-    k.var_bytes = total;
-    return {};
+  std::optional<std::string_view> value;
+  if (u64(a[1]) != 0) value = k.region.block_text(u64(a[1]));
+  if (auto refused = k.set_var(k.region.block_text(u64(a[0])), value)) {
+    k.var_refused = true;
+    return Failure{host_error(std::string(*refused))};
   }
-  const std::string_view value = k.region.block_text(u64(a[1]));
-  // Checked before anything is copied: a 1 GB key costs nothing.
-  total += key.size() + value.size() + kEntryOverhead;
-  if (total > k.max_var_bytes()) return Failure{host_error("Variable store is full")};
-  if (it != k.vars.end()) {
-    it->second.assign(value);
-  } else {
-    k.vars.emplace(std::string(key), std::string(value));
-  }
-  k.var_bytes = total;
   return {};
 }
 
@@ -308,12 +293,37 @@ HostResult thunk(void* kernel, CallContext& ctx, Args a, Results r) {
 
 }  // namespace
 
+std::optional<std::string_view> Kernel::set_var(std::string_view key,
+                                                std::optional<std::string_view> value) {
+  if (max_var_bytes() == 0) return "Vars are disabled by this host";
+  constexpr uint64_t kEntryOverhead = 48;  // the reference's per-entry bookkeeping
+  uint64_t total = var_bytes;
+  auto it = vars.find(key);
+  if (it != vars.end()) total -= key.size() + it->second.size() + kEntryOverhead;
+  if (!value) {
+    if (it != vars.end()) vars.erase(it);
+    var_bytes = total;
+    return std::nullopt;
+  }
+  // Checked before anything is copied: a 1 GB key costs nothing.
+  total += key.size() + value->size() + kEntryOverhead;
+  if (total > max_var_bytes()) return "Variable store is full";
+  if (it != vars.end()) {
+    it->second.assign(*value);
+  } else {
+    vars.emplace(std::string(key), std::string(*value));
+  }
+  var_bytes = total;
+  return std::nullopt;
+}
+
 bool Kernel::begin_call(std::span<const uint8_t> input) {
   region.reset();
   error_handle = output_handle = output_length = 0;
   logged_bytes = 0;
   egress_bytes = 0;
   egress_refused = false;
+  var_refused = false;
   blocked_host.clear();
   egress_by_host.clear();
   log_capped = false;

@@ -56,6 +56,10 @@ class Kernel {
   uint64_t max_var_bytes() const {
     return quota.max_var_bytes.value_or(Quota::kDefaultMaxVarBytes);
   }
+  // var_set's rule, for the plugin and the host alike: nullopt removes the key; refused, with the
+  // reference's message, when vars are disabled or the store would go over max_var_bytes.
+  std::optional<std::string_view> set_var(std::string_view key,
+                                          std::optional<std::string_view> value);
 
   // Logging.
   LogLevel log_level = LogLevel::Off;
@@ -63,6 +67,7 @@ class Kernel {
   size_t logged_bytes = 0;      // this call
   uint64_t egress_bytes = 0;    // this call: HTTP request bodies sent and responses received
   bool egress_refused = false;  // this call went over http_egress_bytes_per_call
+  bool var_refused = false;     // this call's var_set was over max_var_bytes (or vars are off)
   std::string blocked_host;     // this call's HTTP request to a host not allowed (escaped)
   // This call's HTTP bytes (request and response bodies) per host (escaped; at most 16 hosts,
   // the rest under "_other"), for the host's egress metrics.
@@ -75,6 +80,7 @@ class Kernel {
   int32_t http_status = 0;
   std::string http_headers_json;
   std::optional<std::chrono::steady_clock::time_point> deadline;  // of the running call
+  void* host_context = nullptr;  // the running call's CallOptions::host_context
 };
 
 // The implementations of the `extism:host/env` rows for `kernel` (which must outlive every

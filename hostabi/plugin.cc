@@ -39,7 +39,8 @@ Result<std::shared_ptr<const CompiledModule>, PluginError> compile_shared(
   }
   auto compiled = CompiledModule::compile(*engine, std::move(bytes));
   if (!compiled)
-    return Failure{PluginError{"invalid wasm module: " + compiled.error().to_string(), -1}};
+    return Failure{PluginError{ErrorKind::InvalidModule,
+                               "invalid wasm module: " + compiled.error().to_string(), -1}};
   std::lock_guard lock(mutex);
   for (auto it = cache.begin(); it != cache.end();)  // drop entries of freed modules
     it = it->second.expired() ? cache.erase(it) : std::next(it);
@@ -58,6 +59,11 @@ double cpu_seconds(clockid_t clock) {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+// A host function's failure: the gate's and the quotas' refusals say "policy:".
+ErrorKind host_error_kind(std::string_view detail) {
+  return detail.starts_with("policy:") ? ErrorKind::Denied : ErrorKind::HostError;
+}
+
 std::string quota_number(double v) {
   std::string s = std::to_string(v);
   s.erase(s.find_last_not_of('0') + 1);
@@ -66,6 +72,24 @@ std::string quota_number(double v) {
 }
 
 }  // namespace
+
+std::string_view error_kind_name(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::Timeout: return "timeout";
+    case ErrorKind::Cancelled: return "cancelled";
+    case ErrorKind::OutOfFuel: return "out_of_fuel";
+    case ErrorKind::Oom: return "oom";
+    case ErrorKind::Trap: return "trap";
+    case ErrorKind::PluginError: return "plugin_error";
+    case ErrorKind::ExitCode: return "exit_code";
+    case ErrorKind::FunctionNotFound: return "function_not_found";
+    case ErrorKind::Denied: return "denied";
+    case ErrorKind::InvalidModule: return "invalid_module";
+    case ErrorKind::InvalidManifest: return "invalid_manifest";
+    case ErrorKind::HostError: return "host_error";
+  }
+  return "host_error";
+}
 
 std::span<uint8_t> CurrentPlugin::block(uint64_t handle) {
   const uint64_t n = kernel_.region.length(handle);
@@ -84,6 +108,7 @@ HostResult CurrentPlugin::fail(std::string message) {
 void CancelHandle::cancel() const {
   if (!target_) return;
   std::lock_guard lock(target_->mutex);
+  target_->cancelled.store(true, std::memory_order_relaxed);
   if (target_->store) target_->store->interrupt();
 }
 
@@ -102,21 +127,22 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create(const Manifest& mani
   try {
     return create_unguarded(manifest, std::move(options));
   } catch (const std::bad_alloc&) {
-    return Failure{PluginError{"out of host memory while creating the plugin", -1}};
+    return Failure{PluginError{ErrorKind::Oom, "out of host memory while creating the plugin", -1}};
   }
 }
 
 Result<std::string_view, PluginError> Plugin::call(std::string_view function,
-                                                   std::span<const uint8_t> input) {
+                                                   std::span<const uint8_t> input,
+                                                   const CallOptions& options) {
   ++stats_.calls;
-  if (!quota_.concurrent_calls) return call_guarded(function, input);
+  if (!quota_.concurrent_calls) return call_guarded(function, input, options);
   // concurrent_calls counts every instance with this account: over it, refused at once.
   if (!account_->enter_call(*quota_.concurrent_calls)) return Failure{refuse_concurrent_call()};
   struct LeaveCall {
     PluginAccount& account;
     ~LeaveCall() { account.leave_call(); }
   } leave{*account_};
-  return call_guarded(function, input);
+  return call_guarded(function, input, options);
 }
 
 PluginError Plugin::refuse_concurrent_call() {
@@ -127,16 +153,29 @@ PluginError Plugin::refuse_concurrent_call() {
                         std::to_string(*quota_.concurrent_calls) +
                         " calls (concurrent_calls); call refused";
   account_->record({GateEvent::Kind::ConcurrencyRefused, account_->plugin_id(), "", "", message});
-  return PluginError{std::move(message), -1};
+  return PluginError{ErrorKind::Denied, std::move(message), -1};
 }
 
 Result<std::string_view, PluginError> Plugin::call_guarded(std::string_view function,
-                                                           std::span<const uint8_t> input) {
+                                                           std::span<const uint8_t> input,
+                                                           const CallOptions& options) {
+  in_call_ = true;
+  kernel_->host_context = options.host_context;
+  call_timeout_ = quota_.timeout;
+  if (options.timeout && (!call_timeout_ || *options.timeout < *call_timeout_))
+    call_timeout_ = options.timeout;
+  struct EndCall {
+    Plugin& plugin;
+    ~EndCall() {
+      plugin.in_call_ = false;
+      if (plugin.kernel_) plugin.kernel_->host_context = nullptr;
+    }
+  } end_call{*this};
   try {
-    return call_unguarded(function, input);
+    return call_unguarded(function, input, options);
   } catch (const std::bad_alloc&) {
     needs_fresh_instance_ = true;  // whatever was half done, the next call starts over
-    return Failure{PluginError{"oom", -1}};
+    return Failure{PluginError{ErrorKind::Oom, "oom", -1}};
   }
 }
 
@@ -166,7 +205,8 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create_like(const Plugin& l
   try {
     // Code is compiled per engine (metered or not): a sibling must use the same.
     if (shared_engine(options.quota.fuel_per_call.has_value()) != like.engine_)
-      return Failure{PluginError{"a sibling plugin must keep its original's fuel metering", -1}};
+      return Failure{PluginError{ErrorKind::InvalidManifest,
+                                 "a sibling plugin must keep its original's fuel metering", -1}};
     std::unique_ptr<Plugin> plugin(new Plugin());
     plugin->engine_ = like.engine_;
     plugin->options_ = std::move(options);
@@ -176,10 +216,10 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create_like(const Plugin& l
     plugin->config_.insert(like.manifest_.config.begin(), like.manifest_.config.end());
     plugin->modules_ = like.modules_;
     if (auto ok = plugin->check_imports(); !ok) return Failure{std::move(ok.error())};
-    plugin->kernel_ = std::make_unique<Kernel>(nullptr);
+    plugin->kernel_ = plugin->first_kernel();
     return plugin;
   } catch (const std::bad_alloc&) {
-    return Failure{PluginError{"out of host memory while creating the plugin", -1}};
+    return Failure{PluginError{ErrorKind::Oom, "out of host memory while creating the plugin", -1}};
   }
 }
 
@@ -204,16 +244,19 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create_unguarded(const Mani
   own.allowed_paths = manifest.allowed_paths;
   plugin->config_.insert(manifest.config.begin(), manifest.config.end());
   if (manifest.wasm.empty())
-    return Failure{PluginError{"a plugin needs at least one wasm module", -1}};
+    return Failure{
+        PluginError{ErrorKind::InvalidManifest, "a plugin needs at least one wasm module", -1}};
   for (const auto& [host, guest] : manifest.allowed_paths) {
     const std::string dir = host.starts_with("ro:") ? host.substr(3) : host;
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec))
-      return Failure{
-          PluginError{"allowed_paths: " + escape_untrusted(dir) + " is not a directory", -1}};
+      return Failure{PluginError{ErrorKind::InvalidManifest,
+                                 "allowed_paths: " + escape_untrusted(dir) + " is not a directory",
+                                 -1}};
     wasi::UniqueFd probe(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!probe || wasi::on_host_pseudo_fs(probe.get()))
-      return Failure{PluginError{"allowed_paths: " + escape_untrusted(dir) +
+      return Failure{PluginError{ErrorKind::Denied,
+                                 "allowed_paths: " + escape_untrusted(dir) +
                                      " is a host pseudo file system (procfs, sysfs, ...): refused",
                                  -1}};
   }
@@ -233,10 +276,11 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create_unguarded(const Mani
     for (size_t j = 0; j < i; ++j)
       if (manifest.wasm[j].module_name() == source.module_name())
         return Failure{PluginError{
+            ErrorKind::InvalidManifest,
             "duplicate module name " + quote_untrusted(source.module_name()) + " in the manifest",
             -1}};
     auto bytes = load_source(source, fetch);
-    if (!bytes) return Failure{PluginError{bytes.error().message, -1}};
+    if (!bytes) return Failure{PluginError{ErrorKind::InvalidManifest, bytes.error().message, -1}};
     auto compiled = compile_shared(plugin->engine_, std::move(*bytes));
     if (!compiled) return Failure{std::move(compiled.error())};
     if (i == main_index) {
@@ -247,7 +291,7 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create_unguarded(const Mani
   }
   plugin->modules_.push_back({"main", main_module});
   if (auto ok = plugin->check_imports(); !ok) return Failure{std::move(ok.error())};
-  plugin->kernel_ = std::make_unique<Kernel>(nullptr);
+  plugin->kernel_ = plugin->first_kernel();
   return plugin;
 }
 
@@ -286,7 +330,9 @@ Result<void, PluginError> Plugin::check_imports() const {
         if (target.error().denied)
           account_->record({GateEvent::Kind::DeniedAtLink, account_->plugin_id(),
                             import.module + " " + import.name, "", target.error().message});
-        return Failure{PluginError{std::move(target.error().message), -1}};
+        return Failure{
+            PluginError{target.error().denied ? ErrorKind::Denied : ErrorKind::InvalidModule,
+                        std::move(target.error().message), -1}};
       }
       if (target->row) continue;
       bool found = false;
@@ -297,7 +343,8 @@ Result<void, PluginError> Plugin::check_imports() const {
         std::string where = "`";
         where.append(escape_untrusted(import.module)).append("::");
         where.append(escape_untrusted(import.name)).append("`");
-        return Failure{PluginError{"unknown import: " + where + " has not been defined", -1}};
+        return Failure{PluginError{ErrorKind::InvalidModule,
+                                   "unknown import: " + where + " has not been defined", -1}};
       }
     }
   }
@@ -311,10 +358,22 @@ Result<void, PluginError> Plugin::instantiate() {
     cancel_target_->store = nullptr;
   }
   store_.reset();
+  // The vars live on into the new instance (the host may have set some before the first call),
+  // except after `_start`, as in the reference.
+  std::map<std::string, std::string, std::less<>> vars;
+  uint64_t var_bytes = 0;
+  if (kernel_ && !vars_cleared_) {
+    vars = std::move(kernel_->vars);
+    var_bytes = kernel_->var_bytes;
+  }
+  vars_cleared_ = false;
+  kernel_.reset();  // its region is charged to the old budget
   budget_ = std::make_unique<MemoryBudget>();
   if (quota_.memory_bytes) budget_->limit = *quota_.memory_bytes;
   kernel_ = std::make_unique<Kernel>(budget_.get());
   Kernel& k = *kernel_;
+  k.vars = std::move(vars);
+  k.var_bytes = var_bytes;
   k.config = config_;
   k.quota = quota_;
   k.log_level = options_.log_level;
@@ -344,6 +403,9 @@ Result<void, PluginError> Plugin::instantiate() {
       cfg->write_stdout = [](std::string_view) {};
       cfg->write_stderr = [](std::string_view) {};
     }
+    if (options_.wasi_stdout) cfg->write_stdout = options_.wasi_stdout;
+    if (options_.wasi_stderr) cfg->write_stderr = options_.wasi_stderr;
+    cfg->env = options_.wasi_env;
     wasi::add_wasi_impls(impls, cfg);
   }
   for (const PluginFunction& f : options_.functions) {
@@ -359,7 +421,10 @@ Result<void, PluginError> Plugin::instantiate() {
   linker_ = std::make_unique<Linker>();
   for (const Module& m : modules_) {
     auto linked = link_imports(*linker_, m.compiled->module(), impls, context);
-    if (!linked) return Failure{PluginError{std::move(linked.error().message), -1}};
+    if (!linked)
+      return Failure{
+          PluginError{linked.error().denied ? ErrorKind::Denied : ErrorKind::InvalidModule,
+                      std::move(linked.error().message), -1}};
   }
 
   store_ = std::make_unique<Store>(*engine_);
@@ -429,26 +494,31 @@ Result<void, PluginError> Plugin::start_instance() {
 }
 
 PluginError Plugin::error_from(const ExecError& e) const {
+  using enum ErrorKind;
   switch (e.kind) {
-    case ExecError::Kind::OutOfFuel: return {"plugin ran out of fuel", -1};
+    case ExecError::Kind::OutOfFuel: return {OutOfFuel, "plugin ran out of fuel", -1};
     case ExecError::Kind::Interrupted:
       if (cpu_quota_hit_.load(std::memory_order_relaxed))
-        return {"policy: the call used more than " + quota_number(*quota_.cpu_seconds_per_call) +
+        return {Denied,
+                "policy: the call used more than " + quota_number(*quota_.cpu_seconds_per_call) +
                     " s of CPU time (cpu_seconds_per_call)",
                 -1};
-      return {"timeout", -1};
+      // The reference says "timeout" for both; the kind tells them apart.
+      return {cancel_target_->cancelled.load(std::memory_order_relaxed) ? Cancelled : Timeout,
+              "timeout", -1};
     case ExecError::Kind::Limit:
-      return {e.detail == "oom" || budget_->exhausted ? "oom" : e.message(), -1};
+      if (e.detail == "oom" || budget_->exhausted) return {Oom, "oom", -1};
+      return {Trap, e.message(), -1};
     case ExecError::Kind::Exit:
-      return {"Exited with i32 exit status " + std::to_string(e.exit_code), e.exit_code};
+      return {ExitCode, "Exited with i32 exit status " + std::to_string(e.exit_code), e.exit_code};
     case ExecError::Kind::Trap:
-      if (e.trap == TrapCode::HostError) return {e.detail, -1};
-      if (e.trap == TrapCode::MemoryLimit) return {"oom", -1};
-      return {e.message(), 134};
-    case ExecError::Kind::Link:
-    case ExecError::Kind::Usage: return {e.message(), -1};
+      if (e.trap == TrapCode::HostError) return {host_error_kind(e.detail), e.detail, -1};
+      if (e.trap == TrapCode::MemoryLimit) return {Oom, "oom", -1};
+      return {Trap, e.message(), 134};
+    case ExecError::Kind::Link: return {InvalidModule, e.message(), -1};
+    case ExecError::Kind::Usage: return {HostError, e.message(), -1};
   }
-  return {e.message(), -1};
+  return {HostError, e.message(), -1};
 }
 
 Result<void, PluginError> Plugin::warm() {
@@ -468,7 +538,7 @@ Result<void, PluginError> Plugin::warm() {
     return ok;
   } catch (const std::bad_alloc&) {
     needs_fresh_instance_ = true;
-    return Failure{PluginError{"oom", -1}};
+    return Failure{PluginError{ErrorKind::Oom, "oom", -1}};
   }
 }
 
@@ -485,19 +555,21 @@ Result<std::shared_ptr<const PluginSnapshot>, PluginError> Plugin::snapshot(
     MemoryImage::Mode mode) const {
   try {
     if (!store_ || !instance_ || needs_fresh_instance_)
-      return Failure{PluginError{"snapshot: the plugin is not initialised (warm() it first)", -1}};
+      return Failure{PluginError{ErrorKind::HostError,
+                                 "snapshot: the plugin is not initialised (warm() it first)", -1}};
     if (called_)
-      return Failure{
-          PluginError{"snapshot: the plugin has been called (a snapshot is taken "
-                      "after init, before any call, so that it holds no caller's data)",
-                      -1}};
+      return Failure{PluginError{ErrorKind::HostError,
+                                 "snapshot: the plugin has been called (a snapshot is taken "
+                                 "after init, before any call, so that it holds no caller's data)",
+                                 -1}};
     for (const HostRowCount& c : stats_.rows)
       if (c.calls && !c.row->snapshot_carries)
-        return Failure{PluginError{"snapshot: the plugin's init called " + c.row->qualified_name() +
+        return Failure{PluginError{ErrorKind::HostError,
+                                   "snapshot: the plugin's init called " + c.row->qualified_name() +
                                        ", whose effect a snapshot cannot carry to another instance",
                                    -1}};
     auto store = store_->snapshot(mode);
-    if (!store) return Failure{PluginError{store.error().message(), -1}};
+    if (!store) return Failure{PluginError{ErrorKind::HostError, store.error().message(), -1}};
     auto snap = std::make_shared<PluginSnapshot>();
     snap->store = std::move(*store);
     for (const Module& m : modules_) snap->modules.push_back(m.compiled.get());
@@ -507,24 +579,27 @@ Result<std::shared_ptr<const PluginSnapshot>, PluginError> Plugin::snapshot(
     snap->budget_used = budget_->used;
     return std::shared_ptr<const PluginSnapshot>(std::move(snap));
   } catch (const std::bad_alloc&) {
-    return Failure{PluginError{"oom", -1}};
+    return Failure{PluginError{ErrorKind::Oom, "oom", -1}};
   }
 }
 
 Result<void, PluginError> Plugin::warm_from(const PluginSnapshot& snap) {
   try {
     if (instance_ || called_)
-      return Failure{PluginError{"snapshot: the plugin has started already", -1}};
+      return Failure{
+          PluginError{ErrorKind::HostError, "snapshot: the plugin has started already", -1}};
     bool same_modules = snap.modules.size() == modules_.size();
     for (size_t i = 0; same_modules && i < modules_.size(); ++i)
       same_modules = snap.modules[i] == modules_[i].compiled.get();
     if (!same_modules)
-      return Failure{PluginError{"snapshot: taken from a plugin of other modules", -1}};
+      return Failure{
+          PluginError{ErrorKind::HostError, "snapshot: taken from a plugin of other modules", -1}};
     if (snap.config != config_)
-      return Failure{PluginError{"snapshot: taken from a plugin with another config", -1}};
+      return Failure{PluginError{ErrorKind::HostError,
+                                 "snapshot: taken from a plugin with another config", -1}};
     // What init grew must fit this plugin's budget: refused before anything is made.
     if (quota_.memory_bytes && snap.budget_used > *quota_.memory_bytes)
-      return Failure{PluginError{"oom", -1}};
+      return Failure{PluginError{ErrorKind::Oom, "oom", -1}};
     needs_fresh_instance_ = false;
     if (auto ok = instantiate(); !ok) return Failure{std::move(ok.error())};
     auto fail = [this](const ExecError& e) {
@@ -550,28 +625,32 @@ Result<void, PluginError> Plugin::warm_from(const PluginSnapshot& snap) {
   } catch (const std::bad_alloc&) {
     instance_ = nullptr;
     needs_fresh_instance_ = true;
-    return Failure{PluginError{"oom", -1}};
+    return Failure{PluginError{ErrorKind::Oom, "oom", -1}};
   }
 }
 
 Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view function,
-                                                             std::span<const uint8_t> input) {
+                                                             std::span<const uint8_t> input,
+                                                             const CallOptions& options) {
   fuel_used_ = 0;
   called_ = true;
   if (!function_exists(function))
-    return Failure{PluginError{"Function not found: " + escape_untrusted(function, 256), -1}};
+    return Failure{PluginError{ErrorKind::FunctionNotFound,
+                               "Function not found: " + escape_untrusted(function, 256), -1}};
   if (!store_ || needs_fresh_instance_) {
     needs_fresh_instance_ = false;
     if (auto ok = instantiate(); !ok) return Failure{std::move(ok.error())};
   }
   Store& store = *store_;
+  kernel_->host_context = options.host_context;  // the kernel may be new (instantiate)
+  cancel_target_->cancelled.store(false, std::memory_order_relaxed);
   store.clear_interrupt();
   budget_->exhausted = false;
   const std::optional<uint64_t> fuel = quota_.fuel_per_call;
   if (fuel) store.set_fuel(*fuel);
-  if (quota_.timeout) {
-    store.set_deadline(*quota_.timeout);
-    kernel_->deadline = std::chrono::steady_clock::now() + *quota_.timeout;
+  if (call_timeout_) {
+    store.set_deadline(*call_timeout_);
+    kernel_->deadline = std::chrono::steady_clock::now() + *call_timeout_;
   }
   // cpu_seconds_per_call: this thread's CPU time, watched by the deadline's watchdog.
   clockid_t cpu_clock{};
@@ -598,7 +677,7 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
       if (deadline) store.clear_deadline();
       if (watch) store.clear_watch();
     }
-  } clear_deadline{store, quota_.timeout.has_value(), watch_cpu};
+  } clear_deadline{store, call_timeout_.has_value(), watch_cpu};
 
   auto finish_fuel = [&] {
     if (fuel) fuel_used_ = *fuel - std::min(*fuel, store.fuel());
@@ -611,11 +690,11 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
       return Failure{std::move(ok.error())};
     }
   }
-  if (!kernel_->begin_call(input)) return Failure{PluginError{"oom", -1}};
+  if (!kernel_->begin_call(input)) return Failure{PluginError{ErrorKind::Oom, "oom", -1}};
 
   auto result = store.call(*instance_, function, {});
   finish_fuel();
-  if (function == "_start") needs_fresh_instance_ = true;
+  if (function == "_start") needs_fresh_instance_ = vars_cleared_ = true;
   Kernel& k = *kernel_;
   if (!result) {
     const ExecError& e = result.error();
@@ -626,30 +705,39 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
       if (cpu_quota_hit_.load(std::memory_order_relaxed) || kernel_->egress_refused)
         account_->record(
             {GateEvent::Kind::QuotaRefused, account_->plugin_id(), "", "", error.message});
-      if (!kernel_->blocked_host.empty())
+      if (!kernel_->blocked_host.empty()) {
+        error.kind = ErrorKind::Denied;
         account_->record({GateEvent::Kind::HostBlocked, account_->plugin_id(),
                           "extism:host/env http_request", std::string(capability::kNetwork),
                           error.message, kernel_->blocked_host});
+      }
+      if (kernel_->var_refused || kernel_->egress_refused) error.kind = ErrorKind::Denied;
       // The reference gives rc 134 only to a trap without an error set (a PDK's abort handler
       // sets one, then traps); the message stays the trap's.
-      if (error.rc == 134 && kernel_->error_message()) error.rc = -1;
+      if (error.rc == 134 && kernel_->error_message()) {
+        error.rc = -1;
+        error.kind = ErrorKind::PluginError;
+      }
       return Failure{std::move(error)};
     }
   }
   const int32_t rc = result && !result->empty() ? result->front().as_i32() : 0;
-  if (auto message = k.error_message()) return Failure{PluginError{*message, rc != 0 ? rc : -1}};
+  if (auto message = k.error_message())
+    return Failure{PluginError{ErrorKind::PluginError, *message, rc != 0 ? rc : -1}};
   if (rc != 0)
-    return Failure{PluginError{"Returned non-zero exit code: " + std::to_string(rc), rc}};
+    return Failure{PluginError{ErrorKind::PluginError,
+                               "Returned non-zero exit code: " + std::to_string(rc), rc}};
   if (quota_.max_output_bytes && k.output_length > *quota_.max_output_bytes) {
     std::string message = "policy: output of " + std::to_string(k.output_length) +
                           " bytes is over max_output_bytes (" +
                           std::to_string(*quota_.max_output_bytes) + ")";
     account_->record({GateEvent::Kind::QuotaRefused, account_->plugin_id(), "", "", message});
-    return Failure{PluginError{std::move(message), -1}};
+    return Failure{PluginError{ErrorKind::Denied, std::move(message), -1}};
   }
   auto output = k.output();
   if (!output)
-    return Failure{PluginError{"output_set: bytes out of bounds of the kernel region", -1}};
+    return Failure{PluginError{ErrorKind::PluginError,
+                               "output_set: bytes out of bounds of the kernel region", -1}};
   return *output;
 }
 
@@ -661,6 +749,80 @@ bool Plugin::function_exists(std::string_view function) const {
     return is_void_to(type, {I32}) || is_void_to(type, {});
   }
   return false;
+}
+
+std::unique_ptr<Kernel> Plugin::first_kernel() const {
+  auto kernel = std::make_unique<Kernel>(nullptr);
+  kernel->quota = quota_;  // the host's set_var counts against max_var_bytes before any call
+  return kernel;
+}
+
+std::optional<std::string_view> Plugin::var(std::string_view key) const {
+  auto it = kernel_->vars.find(key);
+  if (it == kernel_->vars.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
+Result<void, PluginError> Plugin::set_var(std::string_view key, std::span<const uint8_t> value) {
+  if (in_call_)
+    return Failure{PluginError{ErrorKind::HostError, "set_var: refused during a call", -1}};
+  try {
+    const std::string_view bytes(reinterpret_cast<const char*>(value.data()), value.size());
+    if (auto refused = kernel_->set_var(key, bytes))
+      return Failure{PluginError{ErrorKind::Denied, std::string(*refused), -1}};
+    return {};
+  } catch (const std::bad_alloc&) {
+    return Failure{PluginError{ErrorKind::Oom, "oom", -1}};
+  }
+}
+
+void Plugin::remove_var(std::string_view key) {
+  if (!in_call_) kernel_->set_var(key, std::nullopt);
+}
+
+Result<void, PluginError> Plugin::reset() {
+  if (in_call_)
+    return Failure{PluginError{ErrorKind::HostError, "reset: refused during a call", -1}};
+  Kernel& k = *kernel_;
+  k.region.reset();
+  k.input_handle = k.input_length = 0;
+  k.output_handle = k.output_length = k.error_handle = 0;
+  return {};
+}
+
+void Plugin::merge_config(const std::map<std::string, std::optional<std::string>>& changes) {
+  for (const auto& [key, value] : changes) {
+    if (value) {
+      config_[key] = *value;
+    } else {
+      config_.erase(key);
+    }
+  }
+  if (kernel_) kernel_->config = config_;
+}
+
+Result<std::shared_ptr<const CompiledPlugin>, PluginError> CompiledPlugin::create(
+    std::span<const uint8_t> wasm, PluginOptions options) {
+  auto prototype = Plugin::create(wasm, std::move(options));
+  if (!prototype) return Failure{std::move(prototype.error())};
+  std::shared_ptr<CompiledPlugin> compiled(new CompiledPlugin());
+  compiled->prototype_ = std::move(*prototype);
+  return std::shared_ptr<const CompiledPlugin>(std::move(compiled));
+}
+
+Result<std::shared_ptr<const CompiledPlugin>, PluginError> CompiledPlugin::create(
+    const Manifest& manifest, PluginOptions options) {
+  auto prototype = Plugin::create(manifest, std::move(options));
+  if (!prototype) return Failure{std::move(prototype.error())};
+  std::shared_ptr<CompiledPlugin> compiled(new CompiledPlugin());
+  compiled->prototype_ = std::move(*prototype);
+  return std::shared_ptr<const CompiledPlugin>(std::move(compiled));
+}
+
+CompiledPlugin::~CompiledPlugin() = default;
+
+Result<std::unique_ptr<Plugin>, PluginError> CompiledPlugin::instantiate() const {
+  return Plugin::create_like(*prototype_, prototype_->options_);
 }
 
 void Plugin::set_config(std::map<std::string, std::string, std::less<>> config) {
@@ -677,6 +839,11 @@ void Plugin::update_config(const std::map<std::string, std::string>& changes) {
     }
   }
   if (kernel_) kernel_->config = config_;
+}
+
+void Plugin::allow_http_response_headers() {
+  options_.http_response_headers = true;
+  if (kernel_) kernel_->http_response_headers = true;
 }
 
 CancelHandle Plugin::cancel_handle() const {

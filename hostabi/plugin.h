@@ -41,6 +41,12 @@ class CurrentPlugin {
   void free(uint64_t handle) { kernel_.free_block(handle); }
   Memory* plugin_memory() { return context_.memory(); }
   void* user_data() const { return user_data_; }
+  // The running call's CallOptions::host_context (nullptr when none was given).
+  void* host_context() const { return kernel_.host_context; }
+  // The kernel region itself: region_base() + handle addresses a live block's bytes, as C host
+  // functions written for libextism expect (valid until the next allocation).
+  uint8_t* region_base() { return kernel_.region.at(0); }
+  uint64_t length(uint64_t handle) const { return kernel_.region.length(handle); }
 
   // Ends the call with `message` as its error (rc -1).
   static HostResult fail(std::string message);
@@ -73,6 +79,12 @@ struct PluginFunction {
 struct PluginOptions {
   bool wasi = false;
   bool wasi_stdio = false;  // forward the plugin's stdout/stderr (otherwise discarded)
+  // Where the plugin's WASI stdout / stderr go when set (wasi_stdio is then not needed): the
+  // bytes as written, untrusted.
+  std::function<void(std::string_view)> wasi_stdout;
+  std::function<void(std::string_view)> wasi_stderr;
+  // The WASI environment ("NAME=value"; none by default: the host's is never passed through).
+  std::vector<std::string> wasi_env;
   LogLevel log_level = LogLevel::Off;
   LogSink log_sink;  // default: none (messages dropped)
   bool http_response_headers = false;
@@ -102,7 +114,25 @@ struct PluginOptions {
   HostCallSink host_call_sink;
 };
 
+// What went wrong, for a host that handles failures by kind rather than by message text.
+enum class ErrorKind : uint8_t {
+  Timeout,           // the call's (or the manifest's) time limit
+  Cancelled,         // a CancelHandle ended the call
+  OutOfFuel,         // "plugin ran out of fuel"
+  Oom,               // the memory budget (or the host's memory) ran out: "oom"
+  Trap,              // the guest trapped (rc 134 for the called export)
+  PluginError,       // the plugin reported an error (error_set) or returned non-zero
+  ExitCode,          // WASI proc_exit with a non-zero code (rc is the code)
+  FunctionNotFound,  // no such export, or not `() -> i32` / `() -> ()`
+  Denied,            // the gate or a quota refused (the message starts with "policy:")
+  InvalidModule,     // bytes that do not decode or validate, or imports nothing satisfies
+  InvalidManifest,   // a manifest that does not parse, or names a source that cannot be loaded
+  HostError,         // a host function (the embedder's) failed the call, or a host-side failure
+};
+std::string_view error_kind_name(ErrorKind kind);  // "timeout", "out_of_fuel", ...
+
 struct PluginError {
+  ErrorKind kind;
   std::string message;
   int32_t rc = -1;
 };
@@ -118,12 +148,43 @@ class CancelHandle {
   struct Target {
     std::mutex mutex;
     Store* store = nullptr;
+    std::atomic<bool> cancelled{false};  // tells a cancel from a timeout (both interrupt)
   };
   std::shared_ptr<Target> target_;
 };
 
 // A plugin instance as its init left it (Plugin::snapshot), to start siblings from.
 struct PluginSnapshot;
+
+// Per call, beside the function and input.
+struct CallOptions {
+  // Handed to every host function the call reaches (CurrentPlugin::host_context); the caller
+  // keeps it alive for the call.
+  void* host_context = nullptr;
+  // Narrows the quota's (and the manifest's) timeout for this call; never widens it.
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
+class Plugin;
+
+// A plugin's modules read, verified, validated and compiled once, with the options plugins are
+// made with: create many plugins from it (each its own instance, vars and config), on any thread.
+class CompiledPlugin {
+ public:
+  static Result<std::shared_ptr<const CompiledPlugin>, PluginError> create(
+      std::span<const uint8_t> wasm, PluginOptions options = {});
+  static Result<std::shared_ptr<const CompiledPlugin>, PluginError> create(
+      const Manifest& manifest, PluginOptions options = {});
+  ~CompiledPlugin();
+
+  // A new plugin of these modules and options (nothing is read or compiled again).
+  Result<std::unique_ptr<Plugin>, PluginError> instantiate() const;
+  const Plugin& prototype() const { return *prototype_; }
+
+ private:
+  CompiledPlugin() = default;
+  std::unique_ptr<Plugin> prototype_;  // never called: the template instances are made like
+};
 
 class Plugin {
  public:
@@ -141,10 +202,16 @@ class Plugin {
 
   // Calls export `function` with `input`. The output stays valid until the next call.
   Result<std::string_view, PluginError> call(std::string_view function,
-                                             std::span<const uint8_t> input);
-  Result<std::string_view, PluginError> call(std::string_view function, std::string_view input) {
-    return call(function, {reinterpret_cast<const uint8_t*>(input.data()), input.size()});
+                                             std::span<const uint8_t> input,
+                                             const CallOptions& options = {});
+  Result<std::string_view, PluginError> call(std::string_view function, std::string_view input,
+                                             const CallOptions& options = {}) {
+    return call(function, {reinterpret_cast<const uint8_t*>(input.data()), input.size()}, options);
   }
+
+  // Frees every block of the kernel region (handles die, output and error are cleared), as
+  // libextism's reset does; vars, config and the plugin's own memory stay. Refused during a call.
+  Result<void, PluginError> reset();
 
   // Instantiates now and runs the init functions (what the first call would do), under the
   // quota's fuel and timeout: a pool pre-warms instances with it. Idempotent.
@@ -169,9 +236,15 @@ class Plugin {
   // Replaces (set) or merges (update; an empty value removes the key) the config.
   void set_config(std::map<std::string, std::string, std::less<>> config);
   void update_config(const std::map<std::string, std::string>& changes);
+  // The same, where nullopt removes a key and an empty value is kept (libextism's JSON form).
+  void merge_config(const std::map<std::string, std::optional<std::string>>& changes);
+  const std::map<std::string, std::string, std::less<>>& config() const { return config_; }
   CancelHandle cancel_handle() const;
+  // http_headers answers with the last response's headers from the next call on.
+  void allow_http_response_headers();
 
-  // The main module's compiled form (shared between plugins created from the same bytes).
+  // The main module's compiled form (shared between plugins created from the same bytes); its
+  // imports() and exports() describe the plugin's interface in module order.
   const CompiledModule* main_module() const { return modules_.back().compiled.get(); }
   // Fuel the last call used (metered plugins only).
   uint64_t fuel_used() const { return fuel_used_; }
@@ -193,7 +266,15 @@ class Plugin {
       c.reported_errors = c.errors;
     }
   }
+  // The plugin's variables (what var_set stored), read and written by the host between calls.
+  // set_var counts against max_var_bytes as the plugin's var_set does: over it, refused.
   const std::map<std::string, std::string, std::less<>>& vars() const { return kernel_->vars; }
+  std::optional<std::string_view> var(std::string_view key) const;
+  Result<void, PluginError> set_var(std::string_view key, std::span<const uint8_t> value);
+  Result<void, PluginError> set_var(std::string_view key, std::string_view value) {
+    return set_var(key, {reinterpret_cast<const uint8_t*>(value.data()), value.size()});
+  }
+  void remove_var(std::string_view key);
   // The last call's HTTP bytes per host (Kernel::egress_by_host).
   const std::vector<std::pair<std::string, uint64_t>>& egress_by_host() const {
     return kernel_->egress_by_host;
@@ -203,6 +284,7 @@ class Plugin {
   Plugin& operator=(const Plugin&) = delete;
 
  private:
+  friend class CompiledPlugin;
   struct Module {
     std::string name;
     std::shared_ptr<const CompiledModule> compiled;
@@ -212,9 +294,11 @@ class Plugin {
                                                                        PluginOptions options);
   PluginError refuse_concurrent_call();  // out of line: the refusal is the rare path
   Result<std::string_view, PluginError> call_guarded(std::string_view function,
-                                                     std::span<const uint8_t> input);
+                                                     std::span<const uint8_t> input,
+                                                     const CallOptions& options);
   Result<std::string_view, PluginError> call_unguarded(std::string_view function,
-                                                       std::span<const uint8_t> input);
+                                                       std::span<const uint8_t> input,
+                                                       const CallOptions& options);
   Result<void, PluginError> check_imports() const;
   LinkContext link_context(Kernel* kernel) const;
   Result<void, PluginError> instantiate();     // a fresh store, kernel and linker
@@ -227,6 +311,7 @@ class Plugin {
   Manifest manifest_;     // limits, config, hosts, paths (sources dropped)
   Quota manifest_quota_;  // the manifest's limits, which narrow every quota given
   void adopt_options();
+  std::unique_ptr<Kernel> first_kernel() const;  // before the first instance: vars, quota
 
   // The live instance, created by the first call, recreated after `_start`.
   std::unique_ptr<MemoryBudget> budget_;
@@ -236,6 +321,8 @@ class Plugin {
   Instance* instance_ = nullptr;
   bool needs_fresh_instance_ = false;  // after `_start`, or a failed start
   bool called_ = false;                // a call has run in this plugin (no snapshot then)
+  bool in_call_ = false;               // reset() and set_var() are refused while one runs
+  bool vars_cleared_ = false;          // `_start` ran: the next instance starts with none
   std::map<std::string, std::string, std::less<>> config_;
   uint64_t fuel_used_ = 0;
   Quota quota_;
@@ -244,6 +331,7 @@ class Plugin {
   mutable HostCallStats stats_;             // written by the linked host functions
   std::atomic<bool> cpu_quota_hit_{false};  // set by the store's watch (another thread)
   std::shared_ptr<CancelHandle::Target> cancel_target_ = std::make_shared<CancelHandle::Target>();
+  std::optional<std::chrono::milliseconds> call_timeout_;  // this call's: CallOptions narrowed
 };
 
 }  // namespace warden::extism

@@ -285,7 +285,7 @@ Result<std::unique_ptr<GatedPlugin>, GateError> GatedPlugin::create(
   if (!plugin) {
     const bool denied = plugin.error().message.starts_with("policy: ");
     return Failure{GateError{denied ? GateError::Kind::Denied : GateError::Kind::Plugin,
-                             plugin.error().message, plugin.error().rc}};
+                             plugin.error().message, plugin.error().rc, plugin.error().kind}};
   }
   gated->plugin_ = std::move(*plugin);
   gated->admission_.grants = grants;
@@ -347,7 +347,7 @@ Result<std::unique_ptr<GatedPlugin>, GateError> GatedPlugin::spawn(
   if (!plugin) {
     const bool denied = plugin.error().message.starts_with("policy: ");
     return Failure{GateError{denied ? GateError::Kind::Denied : GateError::Kind::Plugin,
-                             plugin.error().message, plugin.error().rc}};
+                             plugin.error().message, plugin.error().rc, plugin.error().kind}};
   }
   gated->plugin_ = std::move(*plugin);
   return gated;
@@ -368,7 +368,7 @@ Result<std::string_view, GateError> GatedPlugin::call(std::string_view function,
   if (!output) {
     const bool denied = output.error().message.starts_with("policy: ");
     return Failure{GateError{denied ? GateError::Kind::Denied : GateError::Kind::Plugin,
-                             output.error().message, output.error().rc}};
+                             output.error().message, output.error().rc, output.error().kind}};
   }
   if (schemas && schemas->output)
     if (auto problem = schemas->output->validate(*output, "output"))

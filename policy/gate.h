@@ -35,6 +35,9 @@ struct GateError {
   Kind kind;
   std::string message;
   int32_t rc = -1;
+  // The Plugin API's kind for the plugin's own failures (Kind::Plugin, and Kind::Denied when a
+  // quota refused); Denied for the gate's refusals.
+  extism::ErrorKind plugin_kind = extism::ErrorKind::Denied;
 };
 
 // Which plugin this is: by id (its document), or by tier or source (no document). All empty:

@@ -20,6 +20,7 @@ packages=(
   libcpp-httplib-dev curl                # warden serve's HTTP server; curl for the demo's calls
   wrk                                    # the load generator of bench/serve-load.sh
   libhiredis-dev redis-server            # the Redis backend of plugins' shared state, and its tests
+  pkg-config                             # the C API test builds a C program with pkg-config
 )
 
 missing=()

@@ -53,7 +53,7 @@ std::string ok(Plugin& p, std::string_view f, std::string_view input = "") {
 PluginError err(Plugin& p, std::string_view f, std::string_view input = "") {
   auto r = p.call(f, input);
   EXPECT_FALSE(r) << f << " succeeded";
-  return r ? PluginError{"<no error>", 0} : r.error();
+  return r ? PluginError{ErrorKind::HostError, "<no error>", 0} : r.error();
 }
 std::vector<uint64_t> words(const std::string& out) {
   std::vector<uint64_t> w(out.size() / 8);

@@ -63,7 +63,7 @@ std::string ok(Plugin& p, std::string_view function, std::string_view input = ""
 PluginError err(Plugin& p, std::string_view function, std::string_view input = "") {
   auto r = p.call(function, input);
   EXPECT_FALSE(r) << function << " succeeded with output " << (r ? std::string(*r) : "");
-  return r ? PluginError{"<no error>", 0} : r.error();
+  return r ? PluginError{ErrorKind::HostError, "<no error>", 0} : r.error();
 }
 
 // ---- results and errors ----

@@ -19,4 +19,11 @@ inline std::vector<uint8_t> guest_bytes(const std::string& name) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
+// The bytes of an example plugin, WARDEN_PLUGINS/NAME.wasm (examples/plugins/NAME.c).
+inline std::vector<uint8_t> example_plugin_bytes(const std::string& name) {
+  std::ifstream in(std::string(WARDEN_PLUGINS) + "/" + name + ".wasm", std::ios::binary);
+  EXPECT_TRUE(in) << "no example plugin " << name << ".wasm";
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
 }  // namespace warden::test

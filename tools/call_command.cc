@@ -279,7 +279,9 @@ int call_command(const std::vector<std::string>& args) {
   auto call_once = [&]() -> Result<std::string_view, PluginError> {
     if (plain) return plain->call(function, input);
     auto r = gated->call(function, input);
-    if (!r) return Failure{PluginError{std::move(r.error().message), r.error().rc}};
+    if (!r)
+      return Failure{
+          PluginError{r.error().plugin_kind, std::move(r.error().message), r.error().rc}};
     return *r;
   };
   for (uint64_t i = 0; i < loops; ++i) {

@@ -13,6 +13,7 @@
 #include "validator/load_module.h"
 #include "vm/code.h"
 #include "vm/engine.h"
+#include "vm/module_interface.h"
 
 namespace warden {
 
@@ -23,6 +24,9 @@ class CompiledModule {
       const Engine& engine, std::vector<uint8_t> bytes);
 
   const Module& module() const { return module_; }
+  // The module's imports and exports in module order, with kinds and types.
+  std::vector<ExternDescription> imports() const { return module_imports(module_); }
+  std::vector<ExternDescription> exports() const { return module_exports(module_); }
   const Engine& engine() const { return engine_; }
   // Canonical type id (Engine::type_id) of type section entry `index`.
   uint32_t type_id(uint32_t index) const { return type_ids_[index]; }

@@ -152,8 +152,8 @@ Result<PooledInstance, HostError> PluginHost::make_instance(
   // first call does not pay for it.
   extism::Plugin& plugin = (*spawned)->plugin();
   if (auto ok = snapshot ? plugin.warm_from(*snapshot) : plugin.warm(); !ok)
-    return Failure{classify(
-        policy::GateError{policy::GateError::Kind::Plugin, ok.error().message, ok.error().rc})};
+    return Failure{classify(policy::GateError{policy::GateError::Kind::Plugin, ok.error().message,
+                                              ok.error().rc, ok.error().kind})};
   return PooledInstance{std::move(*spawned), std::move(scope)};
 }
 
