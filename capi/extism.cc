@@ -199,13 +199,13 @@ PluginOptions options_for(const ExtismFunction** functions, ExtismSize n_functio
   return options;
 }
 
-// Wasm bytes, or else a JSON manifest.
 std::optional<PluginError> check_functions(const ExtismFunction** functions, ExtismSize n) {
   for (ExtismSize i = 0; functions && i < n; ++i)
     if (!functions[i]) return PluginError{ErrorKind::HostError, "Cannot pass null pointer", -1};
   return std::nullopt;
 }
 
+// Wasm bytes, or else a JSON manifest.
 template <typename Made>
 Made make_from_bytes(const uint8_t* wasm, ExtismSize size, PluginOptions options, auto&& create) {
   std::span<const uint8_t> bytes(wasm, wasm ? size : 0);
@@ -354,20 +354,25 @@ ExtismFunction* extism_function_new(const char* name, const ExtismValType* input
     f->function.callback = [func, results = f->function.type.results](
                                CurrentPlugin& current, std::span<const warden::Value> args,
                                std::span<warden::Value> out) -> warden::HostResult {
-      ExtismVal in[16];
-      std::vector<ExtismVal> in_heap;
-      ExtismVal* in_vals = in;
+      // Up to 16 values each on the stack (host functions rarely take more): no allocation.
+      ExtismVal in_small[16], out_small[16];
+      std::vector<ExtismVal> in_heap, out_heap;
+      ExtismVal* in_vals = in_small;
+      ExtismVal* out_vals = out_small;
       if (args.size() > 16) {
         in_heap.resize(args.size());
         in_vals = in_heap.data();
       }
+      if (results.size() > 16) {
+        out_heap.resize(results.size());
+        out_vals = out_heap.data();
+      }
       for (size_t i = 0; i < args.size(); ++i) in_vals[i] = to_c(args[i]);
-      std::vector<ExtismVal> out_vals(results.size());
       for (size_t i = 0; i < results.size(); ++i)
         out_vals[i] = to_c(warden::default_value(results[i]));
       ExtismCurrentPlugin c{&current};
-      func(&c, args.empty() ? nullptr : in_vals, args.size(),
-           out_vals.empty() ? nullptr : out_vals.data(), out_vals.size(), current.user_data());
+      func(&c, args.empty() ? nullptr : in_vals, args.size(), results.empty() ? nullptr : out_vals,
+           results.size(), current.user_data());
       for (size_t i = 0; i < results.size() && i < out.size(); ++i)
         out[i] = from_c(out_vals[i], results[i]);
       return {};

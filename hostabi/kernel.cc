@@ -317,9 +317,14 @@ std::optional<std::string_view> Kernel::set_var(std::string_view key,
   return std::nullopt;
 }
 
-bool Kernel::begin_call(std::span<const uint8_t> input) {
+void Kernel::clear_blocks() {
   region.reset();
+  input_handle = input_length = 0;
   error_handle = output_handle = output_length = 0;
+}
+
+bool Kernel::begin_call(std::span<const uint8_t> input) {
+  clear_blocks();
   logged_bytes = 0;
   egress_bytes = 0;
   egress_refused = false;

@@ -29,6 +29,9 @@ class Kernel {
   // Step 3 of a call: every old handle dies, the error is cleared, the input is copied in.
   // False when the input does not fit (the memory budget).
   bool begin_call(std::span<const uint8_t> input);
+  // Every block freed (handles die; input, output and error with them): begin_call's first step,
+  // and the host's reset.
+  void clear_blocks();
 
   // What the call left behind.
   // Set by error_set: escaped, at most kMaxErrorMessageBytes of the plugin's bytes.

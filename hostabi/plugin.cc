@@ -160,7 +160,6 @@ Result<std::string_view, PluginError> Plugin::call_guarded(std::string_view func
                                                            std::span<const uint8_t> input,
                                                            const CallOptions& options) {
   in_call_ = true;
-  kernel_->host_context = options.host_context;
   call_timeout_ = quota_.timeout;
   if (options.timeout && (!call_timeout_ || *options.timeout < *call_timeout_))
     call_timeout_ = options.timeout;
@@ -783,10 +782,7 @@ void Plugin::remove_var(std::string_view key) {
 Result<void, PluginError> Plugin::reset() {
   if (in_call_)
     return Failure{PluginError{ErrorKind::HostError, "reset: refused during a call", -1}};
-  Kernel& k = *kernel_;
-  k.region.reset();
-  k.input_handle = k.input_length = 0;
-  k.output_handle = k.output_length = k.error_handle = 0;
+  kernel_->clear_blocks();
   return {};
 }
 
@@ -801,9 +797,8 @@ void Plugin::merge_config(const std::map<std::string, std::optional<std::string>
   if (kernel_) kernel_->config = config_;
 }
 
-Result<std::shared_ptr<const CompiledPlugin>, PluginError> CompiledPlugin::create(
-    std::span<const uint8_t> wasm, PluginOptions options) {
-  auto prototype = Plugin::create(wasm, std::move(options));
+Result<std::shared_ptr<const CompiledPlugin>, PluginError> CompiledPlugin::adopt(
+    Result<std::unique_ptr<Plugin>, PluginError> prototype) {
   if (!prototype) return Failure{std::move(prototype.error())};
   std::shared_ptr<CompiledPlugin> compiled(new CompiledPlugin());
   compiled->prototype_ = std::move(*prototype);
@@ -811,12 +806,13 @@ Result<std::shared_ptr<const CompiledPlugin>, PluginError> CompiledPlugin::creat
 }
 
 Result<std::shared_ptr<const CompiledPlugin>, PluginError> CompiledPlugin::create(
+    std::span<const uint8_t> wasm, PluginOptions options) {
+  return adopt(Plugin::create(wasm, std::move(options)));
+}
+
+Result<std::shared_ptr<const CompiledPlugin>, PluginError> CompiledPlugin::create(
     const Manifest& manifest, PluginOptions options) {
-  auto prototype = Plugin::create(manifest, std::move(options));
-  if (!prototype) return Failure{std::move(prototype.error())};
-  std::shared_ptr<CompiledPlugin> compiled(new CompiledPlugin());
-  compiled->prototype_ = std::move(*prototype);
-  return std::shared_ptr<const CompiledPlugin>(std::move(compiled));
+  return adopt(Plugin::create(manifest, std::move(options)));
 }
 
 CompiledPlugin::~CompiledPlugin() = default;

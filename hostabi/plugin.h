@@ -183,6 +183,8 @@ class CompiledPlugin {
 
  private:
   CompiledPlugin() = default;
+  static Result<std::shared_ptr<const CompiledPlugin>, PluginError> adopt(
+      Result<std::unique_ptr<Plugin>, PluginError> prototype);
   std::unique_ptr<Plugin> prototype_;  // never called: the template instances are made like
 };
 
