@@ -165,7 +165,7 @@ HostCallback gated(const HostFunctionInfo& row, const HostImpl* impl, const Link
   g.metered = context.metered;
   g.check_memory = std::any_of(row.roles.begin(), row.roles.end(),
                                [](const ArgRole& role) { return role.is_memory(); });
-  g.wasi_errno = row.module == kWasiModule;
+  g.wasi_errno = row.module == kWasiModule || row.module == kWasiUnstableModule;
   g.check_handles = !is_builtin_module(row.module) && context.kernel &&
                     std::any_of(row.roles.begin(), row.roles.end(), [](const ArgRole& role) {
                       return role.kind == ArgRole::Kind::Handle;
@@ -373,6 +373,15 @@ void link_all(Linker& linker, std::string_view module, const HostImpls& impls, b
     if (row.module == module)
       linker.define_function(row.module, row.name, row.type,
                              gated(row, impls.find(row.module, row.name), context));
+}
+
+void link_rows(Linker& linker, std::span<const HostFunctionInfo> rows, const HostImpls& impls,
+               bool metered) {
+  LinkContext context;
+  context.metered = metered;
+  for (const HostFunctionInfo& row : rows)
+    linker.define_function(row.module, row.name, row.type,
+                           gated(row, impls.find(row.module, row.name), context));
 }
 
 }  // namespace warden::extism

@@ -200,6 +200,10 @@ Result<void, LinkRefusal> link_imports(Linker& linker, const Module& module, con
 // Defines every row of `module` in `linker` with everything granted (for embedders of the VM and
 // `warden run`, which have no plugin imports to resolve up front).
 void link_all(Linker& linker, std::string_view module, const HostImpls& impls, bool metered);
+// The same for rows of the caller's (wasi_unstable's, hostabi/wasi/wasi_unstable.h), which must
+// outlive the linker's functions.
+void link_rows(Linker& linker, std::span<const HostFunctionInfo> rows, const HostImpls& impls,
+               bool metered);
 
 // "(i64, i64) -> (i32)"
 std::string signature_text(const FuncType& type);

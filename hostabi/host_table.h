@@ -18,6 +18,8 @@ namespace warden::extism {
 inline constexpr const char* kEnvModule = "extism:host/env";
 inline constexpr const char* kUserModule = "extism:host/user";
 inline constexpr const char* kWasiModule = "wasi_snapshot_preview1";
+// WASI snapshot 0, mapped onto preview1's rows by hostabi/wasi/wasi_unstable.h (warden run).
+inline constexpr const char* kWasiUnstableModule = "wasi_unstable";
 
 // What an argument means, so that it can be checked before the function body runs.
 struct ArgRole {

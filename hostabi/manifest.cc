@@ -3,6 +3,9 @@
 #include <openssl/evp.h>
 
 #include <fstream>
+#include <filesystem>
+#include <cstring>
+#include <cerrno>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -188,9 +191,19 @@ Result<std::vector<uint8_t>, ManifestError> load_source(const WasmSource& source
   switch (source.kind) {
     case WasmSource::Kind::Data: bytes = source.data; break;
     case WasmSource::Kind::Path: {
+      // Why a path does not load: missing (and relative to what), a directory, no permission.
+      const std::string where = "cannot read wasm file " + escape_untrusted(source.path) + ": ";
+      std::error_code ec;
+      if (std::filesystem::is_directory(source.path, ec))
+        return Failure{ManifestError{where + "it is a directory"}};
       std::ifstream in(source.path, std::ios::binary);
-      if (!in)
-        return Failure{ManifestError{"cannot read wasm file " + escape_untrusted(source.path)}};
+      if (!in) {
+        std::string reason = std::strerror(errno);
+        if (errno == ENOENT && !source.path.starts_with("/"))
+          reason += " (relative paths are resolved from the current directory, " +
+                    escape_untrusted(std::filesystem::current_path(ec).string()) + ")";
+        return Failure{ManifestError{where + reason}};
+      }
       std::ostringstream buffer;
       buffer << in.rdbuf();
       if (in.bad())

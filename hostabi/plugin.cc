@@ -8,6 +8,7 @@
 #include <map>
 
 #include "hostabi/wasi/wasi.h"
+#include "hostabi/wasi/wasi_mount.h"
 #include "hostabi/wasi/wasi_path.h"
 #include "decoder/untrusted_text.h"
 #include "vm/snapshot.h"
@@ -246,18 +247,9 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create_unguarded(const Mani
     return Failure{
         PluginError{ErrorKind::InvalidManifest, "a plugin needs at least one wasm module", -1}};
   for (const auto& [host, guest] : manifest.allowed_paths) {
-    const std::string dir = host.starts_with("ro:") ? host.substr(3) : host;
-    std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec))
-      return Failure{PluginError{ErrorKind::InvalidManifest,
-                                 "allowed_paths: " + escape_untrusted(dir) + " is not a directory",
-                                 -1}};
-    wasi::UniqueFd probe(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!probe || wasi::on_host_pseudo_fs(probe.get()))
-      return Failure{PluginError{ErrorKind::Denied,
-                                 "allowed_paths: " + escape_untrusted(dir) +
-                                     " is a host pseudo file system (procfs, sysfs, ...): refused",
-                                 -1}};
+    if (auto refusal = wasi::check_mount(wasi::mount_from_manifest(host, guest)))
+      return Failure{PluginError{refusal->denied ? ErrorKind::Denied : ErrorKind::InvalidManifest,
+                                 "allowed_paths: " + refusal->message, -1}};
   }
   SourceFetch fetch;
   fetch.allowed_hosts = plugin->options_.allowed_sources;
@@ -392,10 +384,8 @@ Result<void, PluginError> Plugin::instantiate() {
     auto cfg = std::make_shared<wasi::WasiConfig>();
     for (const auto& [host, guest] : manifest_.allowed_paths) {
       if (!may_read) break;  // no filesystem capability: no mounts at all
-      wasi::WasiConfig::Mount mount;
-      mount.read_only = host.starts_with("ro:") || !may_write;
-      mount.host_path = host.starts_with("ro:") ? host.substr(3) : host;
-      mount.guest_path = guest;
+      wasi::WasiConfig::Mount mount = wasi::mount_from_manifest(host, guest);
+      mount.read_only = mount.read_only || !may_write;
       cfg->mounts.push_back(std::move(mount));
     }
     if (!options_.wasi_stdio) {
@@ -633,9 +623,7 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
                                                              const CallOptions& options) {
   fuel_used_ = 0;
   called_ = true;
-  if (!function_exists(function))
-    return Failure{PluginError{ErrorKind::FunctionNotFound,
-                               "Function not found: " + escape_untrusted(function, 256), -1}};
+  if (!function_exists(function)) return Failure{function_not_found(function)};
   if (!store_ || needs_fresh_instance_) {
     needs_fresh_instance_ = false;
     if (auto ok = instantiate(); !ok) return Failure{std::move(ok.error())};
@@ -738,6 +726,26 @@ Result<std::string_view, PluginError> Plugin::call_unguarded(std::string_view fu
     return Failure{PluginError{ErrorKind::PluginError,
                                "output_set: bytes out of bounds of the kernel region", -1}};
   return *output;
+}
+
+// "Function not found: NAME", or what the export named so is when it is not an Extism function.
+PluginError Plugin::function_not_found(std::string_view function) const {
+  const std::string name = escape_untrusted(function, 256);
+  const warden::Module& module = modules_.back().compiled->module();
+  for (const Export& e : module.exports) {
+    if (e.name != function) continue;
+    if (e.kind != ExternKind::Func)
+      return PluginError{ErrorKind::FunctionNotFound,
+                         "Function not found: " + name + " is a " +
+                             std::string(extern_kind_name(e.kind)) + " export, not a function",
+                         -1};
+    return PluginError{ErrorKind::FunctionNotFound,
+                       "Function not found: " + name + " has type " +
+                           to_string(module.func_type(FuncIdx{e.index})) +
+                           "; an Extism function takes no parameters and returns i32 or nothing",
+                       -1};
+  }
+  return PluginError{ErrorKind::FunctionNotFound, "Function not found: " + name, -1};
 }
 
 bool Plugin::function_exists(std::string_view function) const {

@@ -235,6 +235,9 @@ class Plugin {
 
   // The export exists and has an Extism signature (`() -> i32` or `() -> ()`).
   bool function_exists(std::string_view function) const;
+  // The error of calling `function` when !function_exists(function): says what the export is
+  // when there is one (a memory, a function of another signature).
+  PluginError function_not_found(std::string_view function) const;
   // Replaces (set) or merges (update; an empty value removes the key) the config.
   void set_config(std::map<std::string, std::string, std::less<>> config);
   void update_config(const std::map<std::string, std::string>& changes);

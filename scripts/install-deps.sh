@@ -21,6 +21,7 @@ packages=(
   wrk                                    # the load generator of bench/serve-load.sh
   libhiredis-dev redis-server            # the Redis backend of plugins' shared state, and its tests
   pkg-config                             # the C API test builds a C program with pkg-config
+  libcli11-dev                           # the warden CLI's command lines
 )
 
 missing=()

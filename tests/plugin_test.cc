@@ -186,7 +186,14 @@ TEST(Plugin, FunctionNotFoundOrNotAnExtismSignature) {
   auto e = err(*p, "missing");
   EXPECT_EQ(e.message, "Function not found: missing");
   EXPECT_EQ(e.rc, -1);
-  EXPECT_EQ(err(*p, "takes_param").message, "Function not found: takes_param");
+  // An export that is there but not callable as an Extism function says what it is.
+  const PluginError wrong = err(*p, "takes_param");
+  EXPECT_EQ(wrong.kind, ErrorKind::FunctionNotFound);
+  EXPECT_EQ(wrong.message,
+            "Function not found: takes_param has type (i32) -> (i32); an Extism function takes no "
+            "parameters and returns i32 or nothing");
+  EXPECT_EQ(err(*p, "memory").message,
+            "Function not found: memory is a memory export, not a function");
 }
 
 TEST(Plugin, EmptyInputIsHandleZeroLengthZero) {
@@ -429,7 +436,8 @@ TEST(Manifest, PathSourceAndMissingFile) {
   m.wasm[0].path = "/no/such/plugin.wasm";
   auto q = Plugin::create(m);
   ASSERT_FALSE(q);
-  EXPECT_EQ(q.error().message, "cannot read wasm file /no/such/plugin.wasm");
+  EXPECT_EQ(q.error().message,
+            "cannot read wasm file /no/such/plugin.wasm: No such file or directory");
 }
 
 // A reactor linked by name runs its _initialize once, before the main module's init.

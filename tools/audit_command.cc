@@ -8,6 +8,7 @@
 #include "hostabi/manifest.h"
 #include "policy/gate.h"
 #include "tools/cli.h"
+#include "tools/command_line.h"
 #include "tools/gate_args.h"
 #include "validator/load_module.h"
 
@@ -41,22 +42,12 @@ printed) or cannot be read, 2 for usage errors.
 int audit_command(const std::vector<std::string>& args) {
   GateArgs gate;
   bool json = false;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "-h" || a == "--help") {
-      fmt::print("{}", kHelp);
-      return kExitOk;
-    } else if (a == "--json") {
-      json = true;
-    } else if (std::string error; gate.take(args, i, error)) {
-      if (!error.empty()) return usage_error("audit", error);
-    } else if (a.size() > 1 && a[0] == '-') {
-      return usage_error("audit", "unknown option '" + escape_untrusted(a) + "'");
-    } else {
-      positional.push_back(a);
-    }
-  }
+  CommandLine cl("audit", kHelp);
+  cl.app.add_flag("--json", json);
+  gate.add_to(cl.app);
+  auto parsed = cl.parse(args);
+  if (parsed.exit_status) return *parsed.exit_status;
+  const std::vector<std::string>& positional = parsed.positionals;
   if (positional.size() != 1) return usage_error("audit", "expected one PLUGIN");
   if (auto problem = gate.problem()) return usage_error("audit", *problem);
   const std::string& file = positional[0];
@@ -67,7 +58,7 @@ int audit_command(const std::vector<std::string>& args) {
   }
   auto module = load_module(bytes);
   if (!module) {
-    fmt::print(stderr, "{}\n", format_load_error(escape_untrusted(file), module.error()));
+    fmt::print(stderr, "{}\n", format_load_error(file, module.error()));
     return kExitFailure;
   }
 

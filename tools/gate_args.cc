@@ -2,31 +2,17 @@
 
 namespace warden::cli {
 
-bool GateArgs::take(const std::vector<std::string>& args, size_t& i, std::string& error) {
-  const std::string& a = args[i];
-  std::string* file = a == "--policy"      ? &policy_file
-                      : a == "--signature" ? &signature_file
-                                           : nullptr;
-  std::optional<std::string>* name = a == "--plugin-id" ? &identity.plugin_id
-                                     : a == "--tier"    ? &identity.tier
-                                     : a == "--source"  ? &identity.source
-                                                        : nullptr;
-  if (!file && !name) return false;
-  if (i + 1 >= args.size()) {
-    error = a + (file ? " needs a FILE" : " needs a name");
-    return true;
-  }
-  ++i;
-  if (file) {
-    *file = args[i];
-  } else {
-    *name = args[i];
-    ++identities;
-  }
-  return true;
+void GateArgs::add_to(CLI::App& app) {
+  app.add_option("--policy", policy_file);
+  app.add_option("--signature", signature_file);
+  app.add_option("--plugin-id", identity.plugin_id);
+  app.add_option("--tier", identity.tier);
+  app.add_option("--source", identity.source);
 }
 
 std::optional<std::string> GateArgs::problem() const {
+  const int identities = int(identity.plugin_id.has_value()) + int(identity.tier.has_value()) +
+                         int(identity.source.has_value());
   if (identities > 1) return "give at most one of --plugin-id, --tier and --source";
   if ((identities > 0 || !signature_file.empty()) && policy_file.empty())
     return "--plugin-id, --tier, --source and --signature need --policy";

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "policy/gate.h"
 
 namespace warden::cli {
@@ -13,11 +15,9 @@ namespace warden::cli {
 struct GateArgs {
   std::string policy_file, signature_file;
   policy::PluginIdentity identity;  // none given: the policy's default_tier
-  int identities = 0;
 
-  // When args[i] is one of these options, consumes it and its value (advancing i) and returns
-  // true; `error` is then a usage message if the value is missing, else empty.
-  bool take(const std::vector<std::string>& args, size_t& i, std::string& error);
+  // Adds --policy, --plugin-id, --tier, --source and --signature to a command's options.
+  void add_to(CLI::App& app);
   // The usage error of a combination that cannot work, or nullopt.
   std::optional<std::string> problem() const;
 };

@@ -7,6 +7,7 @@
 
 #include "decoder/untrusted_text.h"
 #include "tools/cli.h"
+#include "tools/command_line.h"
 
 namespace warden::cli {
 namespace {
@@ -215,20 +216,11 @@ void print_text(const json& r) {
 
 int inspect_command(const std::vector<std::string>& args) {
   bool as_json = false;
-  std::vector<std::string> files;
-  for (const std::string& arg : args) {
-    if (arg == "-h" || arg == "--help") {
-      fmt::print("{}", kHelp);
-      return kExitOk;
-    }
-    if (arg == "--json") {
-      as_json = true;
-    } else if (arg.starts_with("-")) {
-      return usage_error("inspect", "unknown option " + escape_untrusted(arg));
-    } else {
-      files.push_back(arg);
-    }
-  }
+  CommandLine cl("inspect", kHelp);
+  cl.app.add_flag("--json", as_json);
+  auto parsed = cl.parse(args);
+  if (parsed.exit_status) return *parsed.exit_status;
+  const std::vector<std::string>& files = parsed.positionals;
   if (files.size() != 1) return usage_error("inspect", "expected exactly one FILE");
   std::vector<uint8_t> bytes;
   if (!read_file(files[0], bytes)) return kExitFailure;

@@ -8,6 +8,7 @@
 #include "decoder/untrusted_text.h"
 #include "policy/gate.h"
 #include "tools/cli.h"
+#include "tools/command_line.h"
 
 namespace warden::cli {
 namespace {
@@ -23,25 +24,24 @@ command line are checked against the tier policies given with them. Expired revi
 
 Errors are printed as FILE:LINE:COLUMN: MESSAGE.
 
+options:
+  -h, --help   show this help
+
 exit status: 0 when every document is valid and consistent, 1 otherwise, 2 for usage errors.
 )help";
 
 }  // namespace
 
 int policy_command(const std::vector<std::string>& args) {
-  if (args.empty()) return usage_error("policy", "expected a subcommand: check FILE...");
-  if (args[0] == "-h" || args[0] == "--help") {
-    fmt::print("{}", kHelp);
-    return kExitOk;
-  }
-  if (args[0] != "check")
-    return usage_error("policy", "unknown subcommand '" + escape_untrusted(args[0]) + "'");
-  std::vector<std::string> files(args.begin() + 1, args.end());
-  for (const std::string& f : files)
-    if (f == "-h" || f == "--help") {
-      fmt::print("{}", kHelp);
-      return kExitOk;
-    }
+  CommandLine cl("policy", kHelp);
+  auto parsed = cl.parse(args);
+  if (parsed.exit_status) return *parsed.exit_status;
+  if (parsed.positionals.empty())
+    return usage_error("policy", "expected a subcommand: check FILE...");
+  if (parsed.positionals[0] != "check")
+    return usage_error("policy",
+                       "unknown subcommand '" + escape_untrusted(parsed.positionals[0]) + "'");
+  std::vector<std::string> files(parsed.positionals.begin() + 1, parsed.positionals.end());
   if (files.empty()) return usage_error("policy", "check needs at least one FILE");
 
   bool ok = true;

@@ -1,8 +1,9 @@
 // warden run: instantiate a module with minimal WASI and run `_start`, or call one export.
 #include <fmt/core.h>
 
+#include <unistd.h>
+
 #include <cctype>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,8 @@
 #include "hostabi/wasi/wasi.h"
 #include "decoder/untrusted_text.h"
 #include "tools/cli.h"
+#include "tools/command_line.h"
+#include "hostabi/wasi/wasi_mount.h"
 #include "vm/store.h"
 
 namespace warden::cli {
@@ -26,39 +29,36 @@ with the program's exit code. With --invoke it calls export NAME with ARGS parse
 parameter types (integers in decimal or 0x hex, floats in decimal, "nan", "inf"; a v128 as
 SHAPE:LANE,LANE,... with SHAPE i8x16, i16x8, i32x4, i64x2, f32x4 or f64x2 and lane 0 first,
 or as 0x and 32 hex digits, lane 0 in the lowest bits) and prints each result on its own line
-(a v128 as its four 32-bit lanes in hex, lane 0 first).
+(a v128 as its four 32-bit lanes in hex, lane 0 first). Options come before MODULE (everything
+after it is the program's); `--` ends them.
 
-WASI (wasi_snapshot_preview1) is deny-by-default: args, environ (empty unless --env is
-given), clocks, random_get, stdio, poll_oneoff, proc_exit and sched_yield. No directory is
-preopened, so every file operation fails; sockets return ENOSYS (52). No network.
-(`warden call --allow-path` gives Extism plugins directories.)
+WASI (wasi_snapshot_preview1, and the older wasi_unstable mapped onto it) is deny-by-default:
+args, environ (empty unless --env is given), clocks, random_get, stdio (the program's stdin is
+this process's), poll_oneoff, proc_exit and sched_yield; files only beneath the directories
+given with --dir (the rules of plugin mounts: no way out, no host pseudo file systems).
+Sockets return ENOSYS (52). No network.
 
-options:
+options (the names `warden call` uses for the same limits; the older spellings still work):
   --fuel N               meter execution: stop with "out of fuel" after about N instructions
-  --timeout-ms N         stop the run after N milliseconds of wall-clock time
-  --max-memory-pages N   refuse to grow any linear memory past N pages of 64 KiB
+  --timeout MS           stop the run after MS milliseconds of wall-clock time
+                         (also --timeout-ms)
+  --memory-max PAGES     refuse to grow any linear memory past PAGES pages of 64 KiB
+                         (also --max-memory-pages)
   --max-call-depth N     Wasm call frames before "call stack exhausted" (default 10000)
+  --dir [ro:]HOST[:GUEST]
+                         preopen directory HOST as GUEST (default: the same path); "ro:"
+                         mounts it read-only; repeatable
   --env NAME=VALUE       add an environment variable for the guest (repeatable)
   --invoke NAME          call export NAME instead of `_start`
   --stats                after the run, print on stderr: outcome, wall time, fuel used,
                          memory pages
   -h, --help             show this help
 
-exit status: the program's own exit code (proc_exit, or 0 when `_start` returns); 1 when
-the module cannot be read, loaded or linked; 2 for usage errors; 134 when the program traps;
-135 when it runs out of fuel; 136 when it is stopped by --timeout-ms. Traps print the trap
-and a backtrace (innermost first, with names from the name section) on stderr.
+exit status (as `warden call`): the program's own exit code (proc_exit, or 0 when `_start`
+returns); 1 when the module cannot be read, loaded or linked, or when it traps, runs out of
+fuel or is stopped by --timeout (the reason and a backtrace, innermost first with names from
+the name section, on stderr); 2 for usage errors.
 )";
-
-constexpr int kExitTrap = 134;
-constexpr int kExitOutOfFuel = 135;
-constexpr int kExitTimeout = 136;
-
-bool parse_u64(const std::string& text, uint64_t& out) {
-  const char* end = text.data() + text.size();
-  auto [p, ec] = std::from_chars(text.data(), end, out);
-  return ec == std::errc() && p == end && !text.empty();
-}
 
 bool parse_arg(const std::string& text, ValType type, Value& out);
 
@@ -173,62 +173,53 @@ int report(const std::string& module, const ExecError& e) {
     fmt::print(stderr, "  at func[{}]{} (offset 0x{:x})\n", f.function_index,
                f.function_name.empty() ? "" : " " + f.function_name, f.code_offset);
   }
-  switch (e.kind) {
-    case ExecError::Kind::OutOfFuel: return kExitOutOfFuel;
-    case ExecError::Kind::Interrupted: return kExitTimeout;
-    case ExecError::Kind::Trap: return kExitTrap;
-    default: return kExitFailure;
-  }
+  return kExitFailure;
 }
 
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
   EngineConfig config;
-  std::optional<uint64_t> fuel, timeout_ms;
+  std::optional<uint64_t> fuel, timeout_ms, memory_max, call_depth;
   std::string invoke;
   bool stats = false;
+  std::vector<std::string> env, dirs;
   auto wasi = std::make_shared<wasi::WasiConfig>();
-  size_t i = 0;
-  for (; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      fmt::print("{}", kHelp);
-      return kExitOk;
-    }
-    if (!arg.starts_with("-")) break;
-    if (arg == "--stats") {
-      stats = true;
-      continue;
-    }
-    if (i + 1 >= args.size()) return usage_error("run", escape_untrusted(arg) + " needs a value");
-    const std::string& value = args[++i];
-    uint64_t n = 0;
-    if (arg == "--invoke") {
-      invoke = value;
-    } else if (arg == "--env") {
-      if (value.find('=') == std::string::npos) return usage_error("run", "--env wants NAME=VALUE");
-      wasi->env.push_back(value);
-    } else if (!parse_u64(value, n)) {
-      return usage_error("run", escape_untrusted(arg) + " wants a non-negative integer, got '" +
-                                    escape_untrusted(value) + "'");
-    } else if (arg == "--fuel") {
-      fuel = n;
-    } else if (arg == "--timeout-ms") {
-      timeout_ms = n;
-    } else if (arg == "--max-memory-pages") {
-      if (n > 65536) return usage_error("run", "--max-memory-pages is at most 65536");
-      config.max_memory_pages = static_cast<uint32_t>(n);
-    } else if (arg == "--max-call-depth") {
-      if (n == 0 || n > 1'000'000) return usage_error("run", "--max-call-depth is 1..1000000");
-      config.max_call_depth = static_cast<uint32_t>(n);
-    } else {
-      return usage_error("run", "unknown option " + escape_untrusted(arg));
-    }
+  CommandLine cl("run", kHelp);
+  CLI::App& app = cl.app;
+  app.add_option("--fuel", fuel);
+  app.add_option("--timeout,--timeout-ms", timeout_ms);
+  app.add_option("--memory-max,--max-memory-pages", memory_max)
+      ->check(CLI::Range(uint64_t{0}, uint64_t{65536}));
+  app.add_option("--max-call-depth", call_depth)
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000}));
+  cl.add_list("--dir", dirs);
+  cl.add_list("--env", env);
+  app.add_option("--invoke", invoke);
+  app.add_flag("--stats", stats);
+  auto parsed = cl.parse(args, /*stop_at_first_positional=*/true);
+  if (parsed.exit_status) return *parsed.exit_status;
+  if (parsed.positionals.empty()) return usage_error("run", "no MODULE given");
+  if (memory_max) config.max_memory_pages = static_cast<uint32_t>(*memory_max);
+  if (call_depth) config.max_call_depth = static_cast<uint32_t>(*call_depth);
+  for (const std::string& e : env) {
+    if (e.find('=') == std::string::npos)
+      return usage_error("run", "--env wants NAME=VALUE, got '" + escape_untrusted(e) + "'");
+    wasi->env.push_back(e);
   }
-  if (i >= args.size()) return usage_error("run", "no MODULE given");
-  const std::string path = args[i++];
-  const std::vector<std::string> rest(args.begin() + static_cast<long>(i), args.end());
+  for (const std::string& d : dirs) {
+    auto mount = wasi::parse_mount_spec(d);
+    if (!mount)
+      return usage_error("run", "--dir wants [ro:]HOST[:GUEST], got '" + escape_untrusted(d) + "'");
+    if (auto refusal = wasi::check_mount(*mount)) {
+      fmt::print(stderr, "warden: --dir {}: {}\n", escape_untrusted(d), refusal->message);
+      return kExitFailure;
+    }
+    wasi->mounts.push_back(std::move(*mount));
+  }
+  wasi->stdin_fd = STDIN_FILENO;
+  const std::string path = parsed.positionals[0];
+  const std::vector<std::string> rest(parsed.positionals.begin() + 1, parsed.positionals.end());
 
   std::vector<uint8_t> bytes;
   if (!read_file(path, bytes)) return kExitFailure;
@@ -242,7 +233,7 @@ int run_command(const std::vector<std::string>& args) {
   wasi->args.push_back(path);
   if (invoke.empty()) wasi->args.insert(wasi->args.end(), rest.begin(), rest.end());
   Linker linker;
-  wasi::define_wasi(linker, wasi, fuel.has_value());
+  wasi::define_wasi(linker, wasi, fuel.has_value(), /*unstable=*/true);
   Store store(engine);
   if (fuel) store.set_fuel(*fuel);
   if (timeout_ms) store.set_deadline(std::chrono::milliseconds(*timeout_ms));

@@ -20,6 +20,7 @@
 #include "policy/host/kv_functions.h"
 #include "policy/host/plugin_host.h"
 #include "tools/cli.h"
+#include "tools/command_line.h"
 
 namespace warden::cli {
 namespace {
@@ -253,78 +254,43 @@ int serve_command(const std::vector<std::string>& args) {
   bool fail_closed = false;
   uint64_t max_body = 1 << 20, max_instances = 1024, prewarm = 0, threads = 8;
   bool snapshots = true;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
-    auto number = [&](uint64_t& out, uint64_t min, uint64_t max) {
-      std::string v;
-      if (!value(v)) return false;
-      uint64_t n = 0;
-      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max) return false;
-      out = n;
-      return true;
-    };
-    if (a == "-h" || a == "--help") {
-      fmt::print("{}", kHelp);
-      return kExitOk;
-    } else if (a == "--policy") {
-      if (!value(policy_file)) return usage_error("serve", "--policy needs a FILE");
-    } else if (a == "--plugins") {
-      if (!value(plugins_dir)) return usage_error("serve", "--plugins needs a DIR");
-    } else if (a == "--listen") {
-      if (!value(listen)) return usage_error("serve", "--listen needs HOST:PORT");
-    } else if (a == "--audit-log") {
-      if (!value(audit_file)) return usage_error("serve", "--audit-log needs a FILE");
-    } else if (a == "--state") {
-      if (!value(state) ||
-          !((state.starts_with("sqlite:") && state.size() > 7) || state.starts_with("redis://")))
-        return usage_error("serve", "--state needs sqlite:PATH or redis://HOST:PORT");
-    } else if (a == "--admin-listen") {
-      if (!value(admin_listen)) return usage_error("serve", "--admin-listen needs HOST:PORT");
-    } else if (a == "--admin-token-file") {
-      if (!value(admin_token_file)) return usage_error("serve", "--admin-token-file needs a FILE");
-    } else if (a == "--max-upload") {
-      if (!number(max_upload, 1, uint64_t{1} << 32))
-        return usage_error("serve", "--max-upload needs 1..4294967296");
-    } else if (a == "--audit-sample") {
-      if (!number(audit_sample, 0, 1'000'000))
-        return usage_error("serve", "--audit-sample needs 0..1000000");
-    } else if (a == "--watch-ms") {
-      if (!number(watch_ms, 0, 3'600'000))
-        return usage_error("serve", "--watch-ms needs 0..3600000");
-    } else if (a == "--canary-window") {
-      if (!number(canary_window_s, 1, 86'400 * 7))
-        return usage_error("serve", "--canary-window needs 1..604800 (seconds)");
-    } else if (a == "--canary-share") {
-      std::string v;
-      if (!value(v)) return usage_error("serve", "--canary-share needs 0..1");
-      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), canary_share);
-      if (ec != std::errc() || end != v.data() + v.size() || !(canary_share >= 0) ||
-          canary_share > 1)
-        return usage_error("serve", "--canary-share needs 0..1");
-    } else if (a == "--audit-fail-closed") {
-      fail_closed = true;
-    } else if (a == "--no-snapshots") {
-      snapshots = false;
-    } else if (a == "--max-body") {
-      if (!number(max_body, 1, uint64_t{1} << 32))
-        return usage_error("serve", "--max-body needs 1..4294967296");
-    } else if (a == "--max-instances") {
-      if (!number(max_instances, 1, 1'000'000))
-        return usage_error("serve", "--max-instances needs 1..1000000");
-    } else if (a == "--prewarm") {
-      if (!number(prewarm, 0, 64)) return usage_error("serve", "--prewarm needs 0..64");
-    } else if (a == "--threads") {
-      if (!number(threads, 1, 256)) return usage_error("serve", "--threads needs 1..256");
-    } else {
-      return usage_error("serve", "unknown argument '" + escape_untrusted(a) + "'");
-    }
-  }
+  bool no_snapshots = false;
+  CommandLine cl("serve", kHelp);
+  CLI::App& app = cl.app;
+  app.add_option("--policy", policy_file);
+  app.add_option("--plugins", plugins_dir);
+  app.add_option("--listen", listen);
+  app.add_option("--audit-log", audit_file);
+  app.add_option("--state", state)
+      ->check(
+          [](const std::string& v) -> std::string {
+            return (v.starts_with("sqlite:") && v.size() > 7) || v.starts_with("redis://")
+                       ? ""
+                       : "--state needs sqlite:PATH or redis://HOST:PORT";
+          },
+          "sqlite:PATH|redis://HOST:PORT");
+  app.add_option("--admin-listen", admin_listen);
+  app.add_option("--admin-token-file", admin_token_file);
+  app.add_option("--max-upload", max_upload)->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
+  app.add_option("--audit-sample", audit_sample)
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1'000'000}));
+  app.add_option("--watch-ms", watch_ms)->check(CLI::Range(uint64_t{0}, uint64_t{3'600'000}));
+  app.add_option("--canary-window", canary_window_s)
+      ->check(CLI::Range(uint64_t{1}, uint64_t{86'400 * 7}));
+  app.add_option("--canary-share", canary_share)->check(CLI::Range(0.0, 1.0));
+  app.add_flag("--audit-fail-closed", fail_closed);
+  app.add_flag("--no-snapshots", no_snapshots);
+  app.add_option("--max-body", max_body)->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
+  app.add_option("--max-instances", max_instances)
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000}));
+  app.add_option("--prewarm", prewarm)->check(CLI::Range(uint64_t{0}, uint64_t{64}));
+  app.add_option("--threads", threads)->check(CLI::Range(uint64_t{1}, uint64_t{256}));
+  auto parsed = cl.parse(args);
+  if (parsed.exit_status) return *parsed.exit_status;
+  if (!parsed.positionals.empty())
+    return usage_error("serve", "unexpected argument '" + escape_untrusted(parsed.positionals[0]) +
+                                    "' (serve takes options only)");
+  snapshots = !no_snapshots;
   if (policy_file.empty() || plugins_dir.empty())
     return usage_error("serve", "--policy FILE and --plugins DIR are required");
   if (fail_closed && audit_file.empty())

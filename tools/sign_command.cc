@@ -12,6 +12,7 @@
 #include "decoder/untrusted_text.h"
 #include "policy/signature.h"
 #include "tools/cli.h"
+#include "tools/command_line.h"
 
 namespace warden::cli {
 namespace {
@@ -124,40 +125,22 @@ bool write_atomically(const std::string& path, std::span<const uint8_t> bytes,
 }  // namespace
 
 int sign_command(const std::vector<std::string>& args) {
-  std::string key_file, output, format_name, name, version, capabilities;
-  bool have_name = false, have_version = false, have_capabilities = false;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
-    if (a == "-h" || a == "--help") {
-      fmt::print("{}", kSignHelp);
-      return kExitOk;
-    } else if (a == "--key") {
-      if (!value(key_file)) return usage_error("sign", "--key needs a FILE");
-    } else if (a == "--format") {
-      if (!value(format_name)) return usage_error("sign", "--format needs ed25519, cosign or dsse");
-    } else if (a == "--name") {
-      if (!value(name)) return usage_error("sign", "--name needs a name");
-      have_name = true;
-    } else if (a == "--version") {
-      if (!value(version)) return usage_error("sign", "--version needs a version");
-      have_version = true;
-    } else if (a == "--capabilities") {
-      if (!value(capabilities)) return usage_error("sign", "--capabilities needs a list");
-      have_capabilities = true;
-    } else if (a == "-o" || a == "--output") {
-      if (!value(output)) return usage_error("sign", a + " needs a FILE");
-    } else if (a.size() > 1 && a[0] == '-') {
-      return usage_error("sign", "unknown option '" + escape_untrusted(a) + "'");
-    } else {
-      positional.push_back(a);
-    }
-  }
+  std::string key_file, output, format_name;
+  std::optional<std::string> name_given, version_given, capabilities_given;
+  CommandLine cl("sign", kSignHelp);
+  cl.app.add_option("--key", key_file);
+  cl.app.add_option("--format", format_name);
+  cl.app.add_option("--name", name_given);
+  cl.app.add_option("--version", version_given);
+  cl.app.add_option("--capabilities", capabilities_given);
+  cl.app.add_option("-o,--output", output);
+  auto parsed = cl.parse(args);
+  if (parsed.exit_status) return *parsed.exit_status;
+  const std::vector<std::string>& positional = parsed.positionals;
+  const bool have_name = name_given.has_value(), have_version = version_given.has_value(),
+             have_capabilities = capabilities_given.has_value();
+  const std::string name = name_given.value_or(""), version = version_given.value_or(""),
+                    capabilities = capabilities_given.value_or("");
   if (positional.size() != 1) return usage_error("sign", "expected one PLUGIN");
   if (key_file.empty()) return usage_error("sign", "--key PRIVATE.pem is required");
   std::optional<policy::SignatureFormat> format;
@@ -223,33 +206,15 @@ int sign_command(const std::vector<std::string>& args) {
 }
 
 int verify_command(const std::vector<std::string>& args) {
-  std::vector<std::string> key_files, positional;
+  std::vector<std::string> key_files;
   std::string signature_file, format_name;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "-h" || a == "--help") {
-      fmt::print("{}", kVerifyHelp);
-      return kExitOk;
-    } else if (a == "--key") {
-      if (!value(v)) return usage_error("verify", "--key needs a FILE");
-      key_files.push_back(v);
-    } else if (a == "--signature") {
-      if (!value(signature_file)) return usage_error("verify", "--signature needs a FILE");
-    } else if (a == "--format") {
-      if (!value(format_name))
-        return usage_error("verify", "--format needs ed25519, cosign or dsse");
-    } else if (a.size() > 1 && a[0] == '-') {
-      return usage_error("verify", "unknown option '" + escape_untrusted(a) + "'");
-    } else {
-      positional.push_back(a);
-    }
-  }
+  CommandLine cl("verify", kVerifyHelp);
+  cl.add_list("--key", key_files);
+  cl.app.add_option("--signature", signature_file);
+  cl.app.add_option("--format", format_name);
+  auto parsed = cl.parse(args);
+  if (parsed.exit_status) return *parsed.exit_status;
+  const std::vector<std::string>& positional = parsed.positionals;
   if (positional.size() != 1) return usage_error("verify", "expected one PLUGIN");
   if (key_files.empty()) return usage_error("verify", "--key PUBLIC.pem is required");
   if (signature_file.empty()) return usage_error("verify", "--signature SIG is required");

@@ -3,6 +3,7 @@
 
 #include "decoder/untrusted_text.h"
 #include "tools/cli.h"
+#include "tools/command_line.h"
 
 namespace warden::cli {
 namespace {
@@ -14,7 +15,7 @@ Prints nothing and exits 0 when every file is valid. For each file that is not,
 prints one line `FILE:0xOFFSET: error: MESSAGE` (the byte offset of the fault) and
 exits 1. A file that cannot be read is reported as `FILE: error: cannot read: ...`.
 
-options:
+options (`--` ends them, so a FILE may start with -):
   -v, --verbose   also print `FILE: ok` for valid files
   -h, --help      show this help
 )";
@@ -23,20 +24,11 @@ options:
 
 int validate_command(const std::vector<std::string>& args) {
   bool verbose = false;
-  std::vector<std::string> files;
-  for (const std::string& arg : args) {
-    if (arg == "-h" || arg == "--help") {
-      fmt::print("{}", kHelp);
-      return kExitOk;
-    }
-    if (arg == "-v" || arg == "--verbose") {
-      verbose = true;
-    } else if (arg.starts_with("-") && arg != "-") {
-      return usage_error("validate", "unknown option " + escape_untrusted(arg));
-    } else {
-      files.push_back(arg);
-    }
-  }
+  CommandLine cl("validate", kHelp);
+  cl.app.add_flag("-v,--verbose", verbose);
+  auto parsed = cl.parse(args);
+  if (parsed.exit_status) return *parsed.exit_status;
+  const std::vector<std::string>& files = parsed.positionals;
   if (files.empty()) return usage_error("validate", "no FILE given");
   int status = kExitOk;
   for (const std::string& file : files) {
@@ -50,7 +42,7 @@ int validate_command(const std::vector<std::string>& args) {
       fmt::print("{}\n", format_load_error(file, loaded.error()));
       status = kExitFailure;
     } else if (verbose) {
-      fmt::print("{}: ok\n", file);
+      fmt::print("{}: ok\n", escape_untrusted(file));
     }
   }
   return status;

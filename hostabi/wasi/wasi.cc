@@ -1,4 +1,5 @@
 #include "hostabi/wasi/wasi.h"
+#include "hostabi/wasi/wasi_unstable.h"
 
 #include <chrono>
 #include <cstdio>
@@ -136,10 +137,12 @@ void add_wasi_impls(HostImpls& impls, std::shared_ptr<const WasiConfig> config) 
   // Deny by default: every other WASI preview1 function has a row, links, and answers ENOSYS.
 }
 
-void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config, bool metered) {
+void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config, bool metered,
+                 bool unstable) {
   HostImpls impls;
   add_wasi_impls(impls, std::move(config));
   extism::link_all(linker, kModule, impls, metered);
+  if (unstable) define_wasi_unstable(linker, impls, metered);
 }
 
 }  // namespace warden::wasi

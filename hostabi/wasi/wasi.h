@@ -1,9 +1,10 @@
 // A deny-by-default WASI preview1 (`wasi_snapshot_preview1`) for wasi-libc, Rust, Go/TinyGo and
 // GHC programs: arguments, environment (empty unless given), clocks, random bytes, stdio (stdin
 // from `stdin_data`; stdout/stderr to the configured sinks), files and directories only beneath
-// the preopened `mounts` (hostabi/wasi/wasi_fs.h, hostabi/wasi/wasi_path.h), poll_oneoff for sleeping,
-// proc_exit, sched_yield. Every other WASI function is linked and answers ENOSYS (sockets,
-// proc_raise, ...). docs/wasi.md lists what is supported and which errno each refusal gives.
+// the preopened `mounts` (hostabi/wasi/wasi_fs.h, hostabi/wasi/wasi_path.h), poll_oneoff for
+// sleeping, proc_exit, sched_yield. Every other WASI function is linked and answers ENOSYS
+// (sockets, proc_raise, ...). docs/wasi.md lists what is supported and which errno each refusal
+// gives.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,7 @@ enum Errno : uint32_t {
   kExist = 20,
   kFault = 21,
   kFbig = 22,
+  kIntr = 27,
   kInval = 28,
   kIo = 29,
   kIsdir = 31,
@@ -57,6 +59,9 @@ struct WasiConfig {
   std::vector<std::string> env;   // "NAME=value" entries; empty by default
   // What fd 0 reads; at end of file once consumed (empty by default).
   std::string stdin_data;
+  // When >= 0, fd 0 reads this host descriptor instead (warden run: the process's standard
+  // input), waiting for input as the process would; not owned.
+  int stdin_fd = -1;
   // Where fd 1 and fd 2 go. Default: the process's stdout / stderr. A sink that does nothing
   // discards.
   std::function<void(std::string_view)> write_stdout;
@@ -79,7 +84,9 @@ struct WasiConfig {
 void add_wasi_impls(HostImpls& impls, std::shared_ptr<const WasiConfig> config);
 // Every row of WASI preview1 in `linker`, everything granted (for `warden run` and embedders of
 // the VM without a Plugin); `metered`: each call costs its row's fuel.
-void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config, bool metered = false);
+// With `unstable`, the same under `wasi_unstable` (hostabi/wasi/wasi_unstable.h) as well.
+void define_wasi(Linker& linker, std::shared_ptr<const WasiConfig> config, bool metered = false,
+                 bool unstable = false);
 
 // The names of the functions that do something (everything else is ENOSYS).
 const std::vector<std::string_view>& supported_functions();

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <functional>
 
 #include "hostabi/wasi/wasi_memory.h"
+#include "vm/store.h"
 
 namespace warden::wasi {
 namespace {
@@ -26,6 +28,7 @@ uint32_t from_errno(int e) {
     case EBADF: return kBadf;
     case EEXIST: return kExist;
     case EFBIG: return kFbig;
+    case EINTR: return kIntr;
     case EINVAL: return kInval;
     case EISDIR: return kIsdir;
     case ELOOP: return kLoop;  // a symlink where none may be followed, or too many
@@ -77,6 +80,7 @@ constexpr uint32_t kDirentSize = 24;
 // Everything a function needs: the table (locked), the guest memory, the arguments.
 struct Call {
   FdTable& table;
+  CallContext& ctx;
   GuestMemory mem;
   std::span<const Value> a;
   uint32_t arg(size_t i) const { return u32(a[i]); }
@@ -101,7 +105,7 @@ void def(HostImpls& impls, const std::shared_ptr<FdTable>& table, const char* na
                      [table, impl = std::move(impl)](CallContext& ctx, std::span<const Value> a,
                                                      std::span<Value> r) -> HostResult {
                        std::lock_guard lock(table->mutex());
-                       Call call{*table, GuestMemory(ctx), a};
+                       Call call{*table, ctx, GuestMemory(ctx), a};
                        uint32_t e = impl(call);
                        if (call.path_too_long) e = kNametoolong;
                        r[0] = Value::i32(static_cast<int32_t>(e));
@@ -128,6 +132,21 @@ uint32_t each_iovec(GuestMemory& mem, uint32_t iovs, uint32_t count, uint32_t& t
     if (static_cast<uint32_t>(n) < len) break;
   }
   return kSuccess;
+}
+
+// read(2) on a host descriptor that may block (a terminal, a pipe), waiting in short steps so that
+// a cancel or the call's deadline still ends the wait (EINTR).
+ssize_t read_interruptibly(int fd, uint8_t* p, uint32_t len, CallContext& ctx) {
+  while (true) {
+    pollfd waiting{fd, POLLIN, 0};
+    const int ready = ::poll(&waiting, 1, 50);
+    if (ready > 0) return ::read(fd, p, len);
+    if (ready < 0 && errno != EINTR) return -1;
+    if (ctx.store.interrupt_pending()) {
+      errno = EINTR;
+      return -1;
+    }
+  }
 }
 
 // The directory fd a path_* function starts from, or an errno.
@@ -205,7 +224,12 @@ void define_read_write(HostImpls& impls, const std::shared_ptr<FdTable>& t) {
     if (!fd->readable) return kBadf;
     uint32_t total = 0;
     uint32_t e;
-    if (fd->kind == Fd::Kind::kStdin) {
+    if (fd->kind == Fd::Kind::kStdin && c.table.config().stdin_fd >= 0) {
+      const int in = c.table.config().stdin_fd;
+      e = each_iovec(c.mem, c.arg(1), c.arg(2), total, [&](uint8_t* p, uint32_t len) {
+        return read_interruptibly(in, p, len, c.ctx);
+      });
+    } else if (fd->kind == Fd::Kind::kStdin) {
       const std::string& data = c.table.config().stdin_data;
       e = each_iovec(c.mem, c.arg(1), c.arg(2), total, [&](uint8_t* p, uint32_t len) -> ssize_t {
         const size_t n = std::min<size_t>(len, data.size() - c.table.stdin_offset);

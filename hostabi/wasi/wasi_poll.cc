@@ -2,6 +2,7 @@
 // whether the call was cancelled or passed its deadline (Store::interrupt_pending), in which case
 // the sleep ends early and the interpreter stops the call at its next check. fd_read/fd_write
 // subscriptions are ready at once (files and stdio never block here).
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,6 +73,12 @@ Clock::time_point deadline_of(const Subscription& s, Clock::time_point now) {
 
 // How many bytes an fd_read subscription could read now (0 when unknown).
 uint64_t readable_bytes(FdTable& table, const Fd& fd) {
+  if (fd.kind == Fd::Kind::kStdin && table.config().stdin_fd >= 0) {
+    int pending = 0;
+    return ::ioctl(table.config().stdin_fd, FIONREAD, &pending) == 0 && pending > 0
+               ? static_cast<uint64_t>(pending)
+               : 0;
+  }
   if (fd.kind == Fd::Kind::kStdin) return table.config().stdin_data.size() - table.stdin_offset;
   if (!fd.is_file()) return 0;
   struct stat st {};
