@@ -46,6 +46,7 @@ demo: build
 	$(WARDEN) verify --key $(BUILD)/demo/vendor.pub.pem --signature $(BUILD)/demo/count_vowels.dsse $(PLUGINS)/count_vowels.wasm
 	! $(WARDEN) verify --key $(BUILD)/demo/vendor.pub.pem --signature $(BUILD)/demo/count_vowels.dsse $(PLUGINS)/http_fetcher.wasm
 	$(WARDEN) run $(BUILD)/examples/hello.wasm
+	printf 'piped into the guest\n' | $(WARDEN) run --dir ro:examples/wasi:/src $(BUILD)/examples/wasi/cat.wasm - /src/cat.c | head -3
 	$(WARDEN) run --stats --fuel 10000000000 $(BUILD)/bench/workloads/coremark_like.wasm
 	# The multi-tenant service: warden serve, two tenants, a refusal, metrics, SIGTERM.
 	scripts/demo-serve.sh $(WARDEN) $(PLUGINS)

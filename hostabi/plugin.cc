@@ -29,7 +29,8 @@ std::shared_ptr<const Engine> shared_engine(bool fuel) {
 
 // Plugins created from the same bytes share one CompiledModule (and its lazily compiled code).
 Result<std::shared_ptr<const CompiledModule>, PluginError> compile_shared(
-    const std::shared_ptr<const Engine>& engine, std::vector<uint8_t> bytes) {
+    const std::shared_ptr<const Engine>& engine, std::vector<uint8_t> bytes,
+    ModuleCache* disk_cache) {
   static std::mutex mutex;
   static std::map<std::pair<std::string, const Engine*>, std::weak_ptr<const CompiledModule>> cache;
   const auto key = std::make_pair(sha256_hex(bytes), engine.get());
@@ -38,7 +39,13 @@ Result<std::shared_ptr<const CompiledModule>, PluginError> compile_shared(
     if (auto it = cache.find(key); it != cache.end())
       if (auto module = it->second.lock()) return module;
   }
-  auto compiled = CompiledModule::compile(*engine, std::move(bytes));
+  // From disk, validation results this cache wrote for these bytes (hostabi/module_cache.h).
+  auto compiled = [&]() -> Result<std::shared_ptr<const CompiledModule>, LoadError> {
+    if (!disk_cache) return CompiledModule::compile(*engine, std::move(bytes));
+    auto module = disk_cache->load(bytes, key.first, engine->config().features);
+    if (!module) return Failure{module.take_error()};
+    return CompiledModule::compile(*engine, std::move(module).value());
+  }();
   if (!compiled)
     return Failure{PluginError{ErrorKind::InvalidModule,
                                "invalid wasm module: " + compiled.error().to_string(), -1}};
@@ -272,7 +279,8 @@ Result<std::unique_ptr<Plugin>, PluginError> Plugin::create_unguarded(const Mani
             -1}};
     auto bytes = load_source(source, fetch);
     if (!bytes) return Failure{PluginError{ErrorKind::InvalidManifest, bytes.error().message, -1}};
-    auto compiled = compile_shared(plugin->engine_, std::move(*bytes));
+    auto compiled =
+        compile_shared(plugin->engine_, std::move(*bytes), plugin->options_.module_cache.get());
     if (!compiled) return Failure{std::move(compiled.error())};
     if (i == main_index) {
       main_module = *compiled;

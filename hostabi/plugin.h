@@ -19,6 +19,7 @@
 #include "hostabi/host_link.h"
 #include "hostabi/kernel.h"
 #include "hostabi/manifest.h"
+#include "hostabi/module_cache.h"
 #include "vm/compiled_module.h"
 #include "vm/memory_image.h"
 #include "vm/store.h"
@@ -112,6 +113,9 @@ struct PluginOptions {
   // every row off the gate's fast path).
   uint32_t host_call_sample_every = 0;
   HostCallSink host_call_sink;
+  // An on-disk cache of validation results (hostabi/module_cache.h), shared by the plugins given
+  // it: a module validated by an earlier run of this build is not validated again.
+  std::shared_ptr<ModuleCache> module_cache;
 };
 
 // What went wrong, for a host that handles failures by kind rather than by message text.

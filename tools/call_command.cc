@@ -57,6 +57,9 @@ options (as `extism call`):
                                      repeatable
       --fuel N                       meter execution: each call may use about N instructions
                                      ("plugin ran out of fuel" beyond)
+      --module-cache DIR             keep validation results in DIR (made 0700 if missing), so
+                                     a later run with the same module and warden build does
+                                     not validate it again (docs/extism.md)
 
 reporting (on stderr; the plugin's output alone goes to stdout):
       --stats                        after each call: its time, fuel used (with --fuel), memory
@@ -166,7 +169,7 @@ int call_command(const std::vector<std::string>& args) {
   options.wasi_stdio = true;
   std::vector<std::string> allowed_hosts, path_specs, config_pairs, link_specs;
   std::optional<uint64_t> timeout, memory_max, http_max, var_max, fuel;
-  std::optional<std::string> set_config, log_level;
+  std::optional<std::string> set_config, log_level, module_cache;
   std::string log_format = "text";
   Reporter report;
   GateArgs gate;
@@ -192,6 +195,7 @@ int call_command(const std::vector<std::string>& args) {
   app.add_option("--log-level", log_level);
   cl.add_list("--link", link_specs);
   app.add_option("--fuel", fuel);
+  app.add_option("--module-cache", module_cache);
   app.add_flag("--stats", stats);
   app.add_flag("-v,--verbose", report.verbose);
   app.add_flag("-q,--quiet", report.quiet);
@@ -330,6 +334,13 @@ int call_command(const std::vector<std::string>& args) {
   if (read_stdin)
     input.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 
+  if (module_cache) {
+    auto cache = ModuleCache::open(*module_cache);
+    if (!cache) return report.fail(cache.error().message);
+    options.module_cache = *cache;
+  }
+  const std::shared_ptr<ModuleCache> cache = options.module_cache;
+
   // Without --policy, the plugin as `extism call` runs it; with it, under the gate.
   std::unique_ptr<Plugin> plain;
   std::unique_ptr<policy::GatedPlugin> gated;
@@ -359,6 +370,12 @@ int call_command(const std::vector<std::string>& args) {
     gated = std::move(*plugin);
   }
   Plugin& plugin = plain ? *plain : gated->plugin();
+  if (report.verbose && cache) {
+    const ModuleCache::Stats s = cache->stats();
+    report.info(fmt::format(
+        "module cache {}: {} hit, {} validated ({} entries ignored, {} not stored)",
+        escape_untrusted(cache->dir().string()), s.hits, s.misses, s.ignored, s.write_failures));
+  }
   if (report.verbose) {
     const Quota& q = plugin.quota();
     report.info(fmt::format(

@@ -34,6 +34,7 @@ constexpr const char* kHelp =
                     [--state sqlite:PATH | redis://HOST:PORT]
                     [--admin-listen HOST:PORT --admin-token-file FILE [--max-upload BYTES]]
                     [--watch-ms N] [--canary-share F] [--canary-window S]
+                    [--module-cache DIR]
 
 Runs the plugins of DIR for many tenants behind HTTP: each call runs on the tenant's own
 instance, under the capability gate of the tier policy FILE.
@@ -64,6 +65,8 @@ instance, under the capability gate of the tier policy FILE.
                        plugin, a replaced one a new version, tried as a canary
   --canary-share F     the share of tenants a new version from DIR gets (default 0.1)
   --canary-window S    seconds before a healthy canary is promoted (default 300)
+  --module-cache DIR   keep validation results in DIR (made 0700 if missing): a restart with
+                       the same plugins and warden build does not validate them again
   -h, --help           show this help
 
 API:
@@ -247,7 +250,7 @@ class PluginDirectory {
 
 int serve_command(const std::vector<std::string>& args) {
   std::string policy_file, plugins_dir, listen = "127.0.0.1:8080", audit_file, state;
-  std::string admin_listen, admin_token_file;
+  std::string admin_listen, admin_token_file, module_cache;
   uint64_t max_upload = uint64_t{64} << 20, watch_ms = 2000, canary_window_s = 300,
            audit_sample = 0;
   double canary_share = 0.1;
@@ -279,6 +282,7 @@ int serve_command(const std::vector<std::string>& args) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{86'400 * 7}));
   app.add_option("--canary-share", canary_share)->check(CLI::Range(0.0, 1.0));
   app.add_flag("--audit-fail-closed", fail_closed);
+  app.add_option("--module-cache", module_cache);
   app.add_flag("--no-snapshots", no_snapshots);
   app.add_option("--max-body", max_body)->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32));
   app.add_option("--max-instances", max_instances)
@@ -332,6 +336,14 @@ int serve_command(const std::vector<std::string>& args) {
   options.pool.max_instances = max_instances;
   options.pool.prewarm = prewarm;
   options.snapshots = snapshots;
+  if (!module_cache.empty()) {
+    auto cache = extism::ModuleCache::open(module_cache);
+    if (!cache) {
+      fmt::print(stderr, "error: {}\n", cache.error().message);
+      return kExitFailure;
+    }
+    options.plugin_options.module_cache = *cache;
+  }
   auto metrics = std::make_shared<host::HostMetrics>();
   options.metrics = metrics;
   if (!state.empty()) {

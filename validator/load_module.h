@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "decoder/module_decoder.h"
 #include "validator/validator.h"
@@ -24,5 +25,22 @@ struct LoadError {
 
 [[nodiscard]] Result<Module, LoadError> load_module(std::span<const uint8_t> bytes,
                                                     const Features& features = {});
+
+// What validation learned about each defined function, as load_module found it (the part of
+// FunctionInfo that is not recomputed from the module: locals are).
+struct ValidationFacts {
+  uint32_t max_stack_height = 0;
+  uint32_t max_control_depth = 0;
+  std::vector<BlockInfo> blocks;
+};
+std::vector<ValidationFacts> validation_facts(const Module& module);
+
+// For bytes validated before: decodes them and takes `facts` (validation_facts of load_module's
+// result for the same bytes and features) instead of validating again. The caller vouches for
+// where the facts came from (hostabi/module_cache.h authenticates them); here they are only
+// checked to fit the module: one per defined function, every block inside its function's body.
+[[nodiscard]] Result<Module, LoadError> load_prevalidated_module(std::span<const uint8_t> bytes,
+                                                                 std::vector<ValidationFacts> facts,
+                                                                 const Features& features = {});
 
 }  // namespace warden

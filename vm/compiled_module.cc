@@ -21,6 +21,10 @@ Result<std::shared_ptr<const CompiledModule>, LoadError> CompiledModule::compile
       std::make_shared<CompiledModule>(engine, std::move(loaded).value()));
 }
 
+std::shared_ptr<const CompiledModule> CompiledModule::compile(const Engine& engine, Module module) {
+  return std::make_shared<CompiledModule>(engine, std::move(module));
+}
+
 const CompiledFunction& CompiledModule::code(uint32_t defined_index) const {
   if (const CompiledFunction* c = code_[defined_index].load(std::memory_order_acquire)) return *c;
   std::lock_guard lock(compile_mutex_);

@@ -22,6 +22,9 @@ class CompiledModule {
   // Decodes and validates `bytes` with the engine's features. The engine must outlive the result.
   static Result<std::shared_ptr<const CompiledModule>, LoadError> compile(
       const Engine& engine, std::vector<uint8_t> bytes);
+  // The same for a module load_module (or load_prevalidated_module) made with the engine's
+  // features.
+  static std::shared_ptr<const CompiledModule> compile(const Engine& engine, Module module);
 
   const Module& module() const { return module_; }
   // The module's imports and exports in module order, with kinds and types.

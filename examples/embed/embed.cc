@@ -1,12 +1,12 @@
 // Embedding warden: compile a module, give it a host function, run it under a fuel budget, and
 // tell a result, running out of fuel and a trap apart. Build against the installed package:
-//   cmake -S examples/embed -B build-embed -DCMAKE_PREFIX_PATH=<prefix> && cmake --build build-embed
-//   build-embed/embed guest.wasm
+//   cmake -S examples/embed -B build-embed -DCMAKE_PREFIX_PATH=<prefix> && cmake --build
+//   build-embed build-embed/embed guest.wasm
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 
-#include "vm/store.h"
+#include <warden/vm.h>
 
 using namespace warden;
 
@@ -40,13 +40,13 @@ int main(int argc, char** argv) {
   // A typed host function; its user data is whatever the callback captures.
   int calls = 0;
   Linker linker;
-  linker.define_function("env", "host_add", FuncType{{ValType::I32, ValType::I32}, {ValType::I32}},
-                         [&calls](CallContext&, std::span<const Value> args,
-                                  std::span<Value> results) -> HostResult {
-                           ++calls;
-                           results[0] = Value::i32(args[0].as_i32() + args[1].as_i32());
-                           return {};
-                         });
+  linker.define_function(
+      "env", "host_add", FuncType{{ValType::I32, ValType::I32}, {ValType::I32}},
+      [&calls](CallContext&, std::span<const Value> args, std::span<Value> results) -> HostResult {
+        ++calls;
+        results[0] = Value::i32(args[0].as_i32() + args[1].as_i32());
+        return {};
+      });
 
   Store store(engine);  // one tenant: its instances, memories, fuel
   store.set_fuel(1'000'000);
