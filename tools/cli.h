@@ -38,4 +38,10 @@ int audit_command(const std::vector<std::string>& args);
 int policy_command(const std::vector<std::string>& args);
 int serve_command(const std::vector<std::string>& args);
 
+// The commands that live in warden-full (they need libcurl, OpenSSL, the HTTP server, ...).
+bool is_full_command(const std::string& command);
+// Replaces this process with warden-full and the same arguments; returns (1, with a message on
+// stderr) only when warden-full is missing or cannot be executed.
+int exec_full_commands(char** argv);
+
 }  // namespace warden::cli
