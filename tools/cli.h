@@ -38,7 +38,13 @@ int audit_command(const std::vector<std::string>& args);
 int policy_command(const std::vector<std::string>& args);
 int serve_command(const std::vector<std::string>& args);
 
-// The commands that live in warden-full (they need libcurl, OpenSSL, the HTTP server, ...).
+// The commands that live in warden-full (they need libcurl, OpenSSL, the HTTP server, ...):
+// X(name, function) for each; warden-full dispatches them, warden execs warden-full for them.
+// clang-format off
+#define WARDEN_FULL_COMMANDS(X)                                                    \
+  X("call", call_command) X("audit", audit_command) X("policy", policy_command)    \
+  X("sign", sign_command) X("verify", verify_command) X("serve", serve_command)
+// clang-format on
 bool is_full_command(const std::string& command);
 // Replaces this process with warden-full and the same arguments; returns (1, with a message on
 // stderr) only when warden-full is missing or cannot be executed.

@@ -15,22 +15,19 @@
 namespace warden::cli {
 
 bool is_full_command(const std::string& command) {
-  static constexpr std::array<const char*, 6> kFull = {"call", "audit", "policy",
-                                                       "sign", "verify", "serve"};
-  for (const char* name : kFull)
-    if (command == name) return true;
+#define WARDEN_IS(name, function) \
+  if (command == name) return true;
+  WARDEN_FULL_COMMANDS(WARDEN_IS)
+#undef WARDEN_IS
   return false;
 }
 
 int exec_full_commands(char** argv) {
   char self[PATH_MAX];
   const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  std::string dir = ".";
-  if (n > 0) {
-    self[n] = '\0';
-    dir = self;
-    dir.erase(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
-  }
+  const std::string exe = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string();
+  const size_t slash = exe.rfind('/');  // "" for a binary in "/"
+  const std::string dir = slash == std::string::npos ? std::string(".") : exe.substr(0, slash);
   // Beside this binary in the build tree; under libexec in an installed tree.
   const std::array<std::string, 2> candidates = {dir + "/warden-full",
                                                  dir + "/../libexec/warden/warden-full"};

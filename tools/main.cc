@@ -51,12 +51,10 @@ int main(int argc, char** argv) {
   if (command == "inspect") return inspect_command(args);
   if (command == "run") return run_command(args);
 #if WARDEN_ALL_COMMANDS
-  if (command == "call") return call_command(args);
-  if (command == "audit") return audit_command(args);
-  if (command == "policy") return policy_command(args);
-  if (command == "sign") return sign_command(args);
-  if (command == "verify") return verify_command(args);
-  if (command == "serve") return serve_command(args);
+#define WARDEN_DISPATCH(name, function) \
+  if (command == name) return function(args);
+  WARDEN_FULL_COMMANDS(WARDEN_DISPATCH)
+#undef WARDEN_DISPATCH
 #else
   if (is_full_command(command)) return exec_full_commands(argv);
 #endif
