@@ -83,7 +83,10 @@ struct CompiledFunction {
   uint32_t frame_slots = 0;  // locals + constants + operand stack: what a call needs
   uint32_t entry = 0;        // cell where execution starts
   uint32_t entry_fuel = 0;   // the first basic block's cost, charged by the call itself
-  // Copied to [param_slots, local_slots + constants) at entry: zeros, then the constant pool.
+  // Copied to [param_slots, local_slots + constants) at entry: zeros, then the constant pool,
+  // then zeros up to a multiple of kFrameInitChunk (frame_slots covers them), so that a call
+  // copies whole chunks inline instead of calling memcpy.
+  static constexpr size_t kFrameInitChunk = 4;
   std::vector<uint64_t> frame_init;
   // (cell index of an instruction, byte offset of its Wasm instruction), sorted: for backtraces.
   std::vector<std::pair<uint32_t, uint32_t>> offsets;

@@ -344,6 +344,10 @@ std::unique_ptr<CompiledFunction> FunctionCompiler::compile(const void* const* h
   }
 
   out_->frame_slots = std::max(slots_used_ + 1, out_->result_slots);
+  const size_t chunk = CompiledFunction::kFrameInitChunk;
+  out_->frame_init.resize((out_->frame_init.size() + chunk - 1) / chunk * chunk, 0);
+  out_->frame_slots = std::max(out_->frame_slots,
+                               out_->param_slots + static_cast<uint32_t>(out_->frame_init.size()));
   // Resolve handler numbers and branch targets to addresses.
   for (auto [cost, header] : loop_jumps_) code_[cost].u32[0] = code_[header + 1].u32[0];
   // The entry block's charge moves into the call (one handler less per call).

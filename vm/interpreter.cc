@@ -397,6 +397,7 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
   callee_fp = fp;
   return_pc = exit_cell;
   fn = nullptr;
+  reload_memory();
   goto enter_wasm;
 
 #if defined(WARDEN_SWITCH_DISPATCH)
@@ -607,10 +608,15 @@ enter_wasm : {
   if (fn) *top++ = {return_pc, fp, fn};
   fp = callee_fp;
   fn = callee;
-  if (!code.frame_init.empty()) {
-    std::memcpy(fp + code.param_slots, code.frame_init.data(), code.frame_init.size() * 8);
+  {  // whole chunks (vm/code.h): a fixed-size copy the compiler inlines, not a libc call
+    constexpr size_t chunk = CompiledFunction::kFrameInitChunk;
+    const uint64_t* init = code.frame_init.data();
+    Slot* locals = fp + code.param_slots;
+#pragma GCC unroll 0
+    for (size_t k = 0, n = code.frame_init.size(); k < n; k += chunk)
+      std::memcpy(locals + k, init + k, chunk * sizeof(uint64_t));
   }
-  if (callee->instance != inst || !mem) {
+  if (callee->instance != inst) {
     inst = callee->instance;
     reload_memory();
   }
@@ -625,7 +631,9 @@ L_ReturnOp : {
   pc = top->return_pc;
   fp = top->fp;
   fn = top->function;
-  if (fn) {
+  // The memory's base and size can only have changed by memory.grow or a host call, which
+  // reload them where they happen, or by returning into another instance.
+  if (fn && fn->instance != inst) {
     inst = fn->instance;
     reload_memory();
   }
