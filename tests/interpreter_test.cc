@@ -49,6 +49,13 @@ struct Guest {
           results[0] = Value::i32(args[0].as_i32() + args[1].as_i32());
           return {};
         });
+    // Grows the caller's memory by one page; returns the old size in pages.
+    l.define_function("env", "host_grow", FuncType{{}, {I32}},
+                      [](CallContext& ctx, std::span<const Value>, std::span<Value> results)
+                          -> HostResult {
+                        results[0] = Value::i32(ctx.memory()->grow(1));
+                        return {};
+                      });
     // Calls back into the guest's "add" (a nested call on the same Store).
     l.define_function("env", "reenter", FuncType{{I32}, {I32}},
                       [target](CallContext& ctx, std::span<const Value> args,
@@ -169,6 +176,21 @@ TEST(Interpreter, MemoryGrowStopsAtTheModuleMaximumAndTheBudget) {
   r = budget.call("grow", {Value::i32(-1)});  // 4 Gi pages
   ASSERT_TRUE(r);
   EXPECT_EQ((*r)[0], Value::i32(-1));
+}
+
+TEST(Interpreter, MemoryGrownByACalleeOrTheHostIsSeenAfterTheReturn) {
+  Guest g;  // memory 1..10: each call adds one page and writes its first word
+  for (int i = 0; i < 3; ++i) {
+    auto r = g.call("grow_in_callee");
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ((*r)[0], Value::i32(42));
+    r = g.call("grow_in_host");
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ((*r)[0], Value::i32(42));
+  }
+  auto pages = g.call("grow", {Value::i32(0)});
+  ASSERT_TRUE(pages);
+  EXPECT_EQ((*pages)[0], Value::i32(7));
 }
 
 TEST(Interpreter, AModuleNeedingMoreMemoryThanTheBudgetIsRefused) {

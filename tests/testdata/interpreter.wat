@@ -5,6 +5,7 @@
   (import "env" "fail" (func $fail))
   (import "env" "host_add" (func $host_add (param i32 i32) (result i32)))
   (import "env" "reenter" (func $reenter (param i32) (result i32)))
+  (import "env" "host_grow" (func $host_grow (result i32)))
   (memory 1 10)
   (table $slots 3 funcref)
   (elem (table $slots) (i32.const 0) func $seven $seven_i64)  ;; slot 2 stays null
@@ -31,6 +32,15 @@
       (global.set $progress (i32.add (global.get $progress) (i32.const 1)))
       (br $next)))
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+;; memory.grow in a callee, or by the host, then a store and load in the new page after the
+  ;; return: the caller must see the grown memory (the interpreter reloads the memory's base and
+  ;; size only where they can change). Returns the value read back.
+  (func $grow_one (result i32) (memory.grow (i32.const 1)))
+  (func $store_load_page (param $page i32) (result i32)
+    (i32.store (i32.mul (local.get $page) (i32.const 65536)) (i32.const 42))
+    (i32.load (i32.mul (local.get $page) (i32.const 65536))))
+  (func (export "grow_in_callee") (result i32) (call $store_load_page (call $grow_one)))
+  (func (export "grow_in_host") (result i32) (call $store_load_page (call $host_grow)))
   (func (export "fill") (param i32) (memory.fill (i32.const 0) (i32.const 1) (local.get 0)))
   (func $inner (unreachable))
   (func $middle (call $inner))
