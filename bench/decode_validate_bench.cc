@@ -33,15 +33,22 @@ void register_module(const std::string& path) {
     }
     state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes->size()));
   })->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark(("decode+validate/" + name).c_str(), [bytes](
-                                                                        benchmark::State& state) {
-    for (auto _ : state) {
-      auto module = warden::load_module(*bytes);
-      if (!module) state.SkipWithError("invalid module");
-      benchmark::DoNotOptimize(module);
-    }
-    state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes->size()));
-  })->Unit(benchmark::kMillisecond);
+  // Automatic threads (function bodies of large modules on several threads), then one thread.
+  for (const unsigned threads : {0u, 1u}) {
+    const std::string label = threads ? "decode+validate(1 thread)/" : "decode+validate/";
+    benchmark::RegisterBenchmark(
+        (label + name).c_str(),
+        [bytes, threads](benchmark::State& state) {
+          for (auto _ : state) {
+            auto module = warden::load_module(*bytes, {}, {.threads = threads});
+            if (!module) state.SkipWithError("invalid module");
+            benchmark::DoNotOptimize(module);
+          }
+          state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes->size()));
+        })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 // FunctionInfo the compiler will use.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "validator/load_module.h"
 #include "test_binary.h"
 
@@ -11,6 +14,7 @@ namespace {
 using test::B;
 using test::Bytes;
 using test::header;
+using test::leb;
 using test::module_with_body;
 using test::section;
 using test::operator+;
@@ -221,6 +225,78 @@ TEST(Validator, DeepNestingUsesNoRecursion) {
 
 // load_module leaves the function bodies' encoding to the validator. A malformed body must still
 // give exactly the decoder's error, also when the validator would fail earlier in it.
+// A module large enough for validation on several threads: `count` functions of type () -> (),
+// each `i32.const 7; drop` repeated, with `i32.add` on an empty stack in the bodies of `bad`.
+// Each function's i32.add offset goes to `bad_offsets`.
+Bytes many_functions(uint32_t count, const std::vector<uint32_t>& bad,
+                     std::vector<uint64_t>* bad_offsets = nullptr) {
+  Bytes funcs = leb(count);
+  for (uint32_t i = 0; i < count; ++i) funcs.push_back(0);
+  Bytes bodies;
+  std::vector<std::pair<uint32_t, size_t>> marks;  // (function, position of i32.add in bodies)
+  for (uint32_t i = 0; i < count; ++i) {
+    Bytes code = B("\x00");  // no locals
+    const bool invalid = std::find(bad.begin(), bad.end(), i) != bad.end();
+    for (int k = 0; k < 100; ++k) {
+      if (invalid && k == 50) {
+        marks.emplace_back(i, code.size());
+        code.push_back(0x6a);  // i32.add with nothing to add
+      }
+      code = code + B("\x41\x07\x1a");
+    }
+    code.push_back(0x0b);
+    const Bytes size = leb(code.size());
+    for (auto& m : marks) {
+      if (m.first == i) m.second += bodies.size() + size.size();
+    }
+    bodies = bodies + size + code;
+  }
+  const Bytes head = header() + section(1, B("\x01\x60\x00\x00")) + section(3, funcs);
+  const Bytes code_payload = leb(count) + bodies;
+  const Bytes code_section = Bytes{0x0A} + leb(code_payload.size());
+  const size_t bodies_at = head.size() + code_section.size() + leb(count).size();
+  if (bad_offsets) {
+    for (auto& m : marks) bad_offsets->push_back(bodies_at + m.second);
+  }
+  return head + code_section + code_payload;
+}
+
+TEST(Validator, BodiesOnSeveralThreadsGiveTheSameResultAsOne) {
+  const Bytes valid = many_functions(3000, {});  // about 900 KiB of code: several threads
+  ASSERT_GT(valid.size(), 800u * 1024);
+  auto serial = load_module(valid, {}, {.threads = 1});
+  ASSERT_TRUE(serial.ok()) << serial.error().to_string();
+  for (unsigned threads : {0u, 2u, 3u, 8u}) {
+    auto parallel = load_module(valid, {}, {.threads = threads});
+    ASSERT_TRUE(parallel.ok()) << threads << ": " << parallel.error().to_string();
+    ASSERT_EQ(parallel->function_info.size(), 3000u);
+    for (size_t i = 0; i < 3000; ++i) {
+      EXPECT_EQ(parallel->function_info[i].max_stack_height,
+                serial->function_info[i].max_stack_height);
+      EXPECT_EQ(parallel->function_info[i].locals, serial->function_info[i].locals);
+    }
+  }
+}
+
+TEST(Validator, OnSeveralThreadsTheErrorIsTheFirstInvalidFunctions) {
+  // Invalid functions in what would be different threads' ranges: the lowest index is reported
+  // whatever the number of threads, and whichever thread finishes first.
+  std::vector<uint64_t> offsets;
+  const Bytes bytes = many_functions(3000, {2999, 1700, 2400}, &offsets);
+  ASSERT_EQ(offsets.size(), 3u);
+  const uint64_t first = offsets[0];  // function 1700's i32.add (offsets are in body order)
+  for (unsigned threads : {1u, 0u, 2u, 3u, 8u}) {
+    for (int run = 0; run < 3; ++run) {
+      auto r = load_module(bytes, {}, {.threads = threads});
+      ASSERT_FALSE(r.ok()) << threads;
+      EXPECT_EQ(r.error().offset(), first) << threads << " threads: " << r.error().to_string();
+      EXPECT_TRUE(r.error().message().starts_with(
+          "type mismatch: i32.add: expected an operand, found none"))
+          << r.error().message();
+    }
+  }
+}
+
 TEST(LoadModule, MalformedBodiesGiveTheDecodersErrorThoughOnlyTheValidatorReadsThem) {
   const Bytes cases[] = {
       module_with_body(B("\x00\x02\x40\x05\x0b\x0b")),  // block, else: else without if

@@ -21,12 +21,13 @@ std::string LoadError::to_string() const {
 // have refused). When anything fails, the module is decoded again in full, so the error is the
 // spec's first: the earliest decode error, else the validation error (which the first pass got
 // right: with no decode error, every body it read was well-formed).
-Result<Module, LoadError> load_module(std::span<const uint8_t> bytes, const Features& features) {
+Result<Module, LoadError> load_module(std::span<const uint8_t> bytes, const Features& features,
+                                      ValidationOptions options) {
   auto decoded = decode_module(bytes, features, {.scan_function_bodies = false});
   std::optional<ValidationError> invalid;
   if (decoded) {
     Module module = std::move(decoded).value();
-    auto valid = validate_module(module, features);
+    auto valid = validate_module(module, features, options);
     if (valid) return module;
     invalid = valid.take_error();
   }

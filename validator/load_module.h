@@ -24,7 +24,8 @@ struct LoadError {
 };
 
 [[nodiscard]] Result<Module, LoadError> load_module(std::span<const uint8_t> bytes,
-                                                    const Features& features = {});
+                                                    const Features& features = {},
+                                                    ValidationOptions options = {});
 
 // What validation learned about each defined function, as load_module found it (the part of
 // FunctionInfo that is not recomputed from the module: locals are).

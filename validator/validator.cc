@@ -2,8 +2,20 @@
 // element and data segments, start, exports, then function bodies.
 #include "validator/validator.h"
 
+#include <algorithm>
+#include <atomic>
+#include <optional>
 #include <string>
 #include <unordered_set>
+
+// The validator also runs as Wasm itself (bench/selfhost_main.cc, wasm32-wasi: no threads).
+#if defined(__wasi__)
+#define WARDEN_VALIDATOR_THREADS 0
+#else
+#define WARDEN_VALIDATOR_THREADS 1
+#include <system_error>
+#include <thread>
+#endif
 
 #include "validator/const_expr.h"
 #include "validator/context.h"
@@ -37,8 +49,8 @@ namespace {
 
 class ModuleValidator {
  public:
-  ModuleValidator(Module& module, const Features& features)
-      : module_(module), ctx_{module, features, {}, {}, false} {}
+  ModuleValidator(Module& module, const Features& features, ValidationOptions options)
+      : module_(module), ctx_{module, features, {}, {}, false}, options_(options) {}
 
   Result<void, ValidationError> run();
 
@@ -53,6 +65,7 @@ class ModuleValidator {
   bool check_start();
   bool check_exports();
   bool check_bodies();
+  unsigned body_threads() const;
   void collect_declared_refs();
 
   bool check_limits(const Limits& limits, uint64_t bound, ValidationErrorCode too_large,
@@ -62,6 +75,7 @@ class ModuleValidator {
 
   Module& module_;
   ValidationContext ctx_;
+  ValidationOptions options_;
 };
 
 Result<void, ValidationError> ModuleValidator::run() {
@@ -265,12 +279,95 @@ bool ModuleValidator::check_exports() {
   return true;
 }
 
+constexpr uint64_t kCodeBytesPerThread = 256 * 1024;
+constexpr unsigned kMaxValidationThreads = 8;
+
+unsigned ModuleValidator::body_threads() const {
+  uint64_t code_bytes = 0;
+  for (const FunctionBody& b : module_.bodies) code_bytes += b.code.size;
+  const uint64_t by_size = std::max<uint64_t>(1, code_bytes / kCodeBytesPerThread);
+#if WARDEN_VALIDATOR_THREADS
+  const unsigned wanted =
+      options_.threads
+          ? options_.threads
+          : std::min(std::max(1u, std::thread::hardware_concurrency()), kMaxValidationThreads);
+#else
+  const unsigned wanted = 1;
+#endif
+  return static_cast<unsigned>(
+      std::min<uint64_t>({wanted, by_size, module_.bodies.size() ? module_.bodies.size() : 1}));
+}
+
+// Bodies are cut into contiguous ranges of about equal code size, one per thread. Each range
+// stops at its first invalid function, and ranges after a known failure stop early; the error
+// kept is the lowest-indexed failure, so it does not depend on the number of threads.
 bool ModuleValidator::check_bodies() {
-  module_.function_info.assign(module_.bodies.size(), {});
-  FunctionValidator validator(ctx_);
-  for (uint32_t i = 0; i < module_.bodies.size(); ++i) {
-    const uint32_t func = module_.functions_imported + i;
-    if (!validator.validate(func, module_.function_info[i])) return false;
+  const uint32_t count = static_cast<uint32_t>(module_.bodies.size());
+  module_.function_info.assign(count, {});
+  const auto validate_range = [&](ValidationContext& ctx, uint32_t begin, uint32_t end,
+                                  std::atomic<uint32_t>* first_failure) {
+    FunctionValidator validator(ctx);
+    for (uint32_t i = begin; i < end; ++i) {
+      if (first_failure && i > first_failure->load(std::memory_order_relaxed)) return;
+      if (!validator.validate(module_.functions_imported + i, module_.function_info[i])) {
+        if (first_failure) {
+          uint32_t seen = first_failure->load(std::memory_order_relaxed);
+          while (i < seen && !first_failure->compare_exchange_weak(seen, i)) {
+          }
+        }
+        return;
+      }
+    }
+  };
+  const unsigned threads = body_threads();
+  if (threads <= 1) {
+    validate_range(ctx_, 0, count, nullptr);
+    return !ctx_.failed;
+  }
+
+  uint64_t total = 0;
+  for (const FunctionBody& b : module_.bodies) total += b.code.size;
+  std::vector<uint32_t> bounds{0};
+  uint64_t acc = 0;
+  for (uint32_t i = 0; i < count && bounds.size() < threads; ++i) {
+    acc += module_.bodies[i].code.size;
+    if (acc * threads >= total * bounds.size()) bounds.push_back(i + 1);
+  }
+  if (bounds.back() != count) bounds.push_back(count);
+
+  const size_t parts = bounds.size() - 1;
+  std::vector<ValidationContext> contexts;
+  contexts.reserve(parts);
+  for (size_t k = 0; k < parts; ++k) {
+    contexts.push_back({module_, ctx_.features, ctx_.declared_refs, {}, false});
+  }
+  std::atomic<uint32_t> first_failure{UINT32_MAX};
+  std::vector<size_t> inline_parts{0};  // range 0 runs here, as does any a thread was refused for
+#if WARDEN_VALIDATOR_THREADS
+  std::vector<std::thread> workers;
+  for (size_t k = 1; k < parts; ++k) {
+    try {
+      workers.emplace_back(validate_range, std::ref(contexts[k]), bounds[k], bounds[k + 1],
+                           &first_failure);
+    } catch (const std::system_error&) {
+      inline_parts.push_back(k);
+    }
+  }
+#else
+  for (size_t k = 1; k < parts; ++k) inline_parts.push_back(k);
+#endif
+  for (size_t k : inline_parts) {
+    validate_range(contexts[k], bounds[k], bounds[k + 1], &first_failure);
+  }
+#if WARDEN_VALIDATOR_THREADS
+  for (std::thread& t : workers) t.join();
+#endif
+  for (ValidationContext& c : contexts) {  // in index order: the first failed range has it
+    if (c.failed) {
+      ctx_.failed = true;
+      ctx_.error = std::move(c.error);
+      return false;
+    }
   }
   return true;
 }
@@ -294,8 +391,9 @@ void ModuleValidator::collect_declared_refs() {
 
 }  // namespace
 
-Result<void, ValidationError> validate_module(Module& module, const Features& features) {
-  return ModuleValidator(module, features).run();
+Result<void, ValidationError> validate_module(Module& module, const Features& features,
+                                              ValidationOptions options) {
+  return ModuleValidator(module, features, options).run();
 }
 
 }  // namespace warden

@@ -10,7 +10,17 @@
 
 namespace warden {
 
+// How validation may use the host's cores. Function bodies are independent, so a large
+// module's are checked on several threads; the error is the same either way (the first invalid
+// function's, in index order).
+struct ValidationOptions {
+  // 0: automatic (up to the hardware's threads, at most 8, one per 256 KiB of code; small
+  // modules stay on the calling thread); 1: the calling thread only; N: at most N.
+  unsigned threads = 0;
+};
+
 [[nodiscard]] Result<void, ValidationError> validate_module(Module& module,
-                                                            const Features& features = {});
+                                                            const Features& features = {},
+                                                            ValidationOptions options = {});
 
 }  // namespace warden

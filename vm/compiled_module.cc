@@ -15,7 +15,8 @@ CompiledModule::CompiledModule(const Engine& engine, Module module)
 
 Result<std::shared_ptr<const CompiledModule>, LoadError> CompiledModule::compile(
     const Engine& engine, std::vector<uint8_t> bytes) {
-  Result<Module, LoadError> loaded = load_module(std::move(bytes), engine.config().features);
+  Result<Module, LoadError> loaded = load_module(std::move(bytes), engine.config().features,
+                                                 {.threads = engine.config().validation_threads});
   if (!loaded) return Failure{loaded.take_error()};
   return std::shared_ptr<const CompiledModule>(
       std::make_shared<CompiledModule>(engine, std::move(loaded).value()));

@@ -26,6 +26,9 @@ struct EngineConfig {
   // Calls into a Store nested inside a host function's call (guest -> host -> guest ...): each
   // level is native recursion in the host, so it is bounded well below any thread's stack.
   uint32_t max_host_reentry = 16;
+  // Threads that may validate one module's function bodies (ValidationOptions::threads: 0 is
+  // automatic, 1 the calling thread only).
+  unsigned validation_threads = 0;
 };
 
 class Engine {
