@@ -8,41 +8,7 @@
 
 namespace warden {
 
-bool InstructionReader::read(Instruction& out) {
-  out.offset = static_cast<uint32_t>(reader_.offset());
-  uint8_t byte = 0;
-  if (!reader_.read_u8(byte)) return false;
-  if (!is_prefix_byte(byte)) {
-    const std::optional<Opcode> op = opcode_from_byte(byte);
-    if (!op) return illegal_opcode(out.offset, byte, std::nullopt);
-    out.op = *op;
-    return read_immediates(out);
-  }
-  uint32_t code = 0;
-  if (!reader_.read_u32(code)) return false;
-  if (byte == 0xFD && !features_.simd) {
-    return reader_.fail_at(out.offset, DecodeErrorCode::FeatureDisabled, "SIMD (0xfd prefix)");
-  }
-  if (byte == 0xFD && code >= 0x100 && !features_.relaxed_simd) {
-    return reader_.fail_at(out.offset, DecodeErrorCode::FeatureDisabled, "relaxed SIMD");
-  }
-  const std::optional<Opcode> op = opcode_from_prefixed(byte, code);
-  if (!op) return illegal_opcode(out.offset, byte, code);
-  out.op = *op;
-  return read_immediates(out);
-}
-
-// Formatted only on failure: read() is the decoder's hottest function.
-bool InstructionReader::illegal_opcode(uint64_t at, uint8_t byte, std::optional<uint32_t> code) {
-  char name[32];
-  if (code) {
-    std::snprintf(name, sizeof name, "0x%02x 0x%x", byte, *code);
-  } else {
-    std::snprintf(name, sizeof name, "0x%02x", byte);
-  }
-  return reader_.fail_at(at, DecodeErrorCode::IllegalOpcode, name);
-}
-
+// Inlined into read(): one call per instruction instead of two.
 bool InstructionReader::read_immediates(Instruction& out) {
   ByteReader& r = reader_;
   switch (opcode_info(out.op).imm) {
@@ -111,6 +77,41 @@ bool InstructionReader::read_immediates(Instruction& out) {
     }
   }
   return r.fail_at(out.offset, DecodeErrorCode::IllegalOpcode);
+}
+
+bool InstructionReader::read(Instruction& out) {
+  out.offset = static_cast<uint32_t>(reader_.offset());
+  uint8_t byte = 0;
+  if (!reader_.read_u8(byte)) return false;
+  if (!is_prefix_byte(byte)) {
+    const std::optional<Opcode> op = opcode_from_byte(byte);
+    if (!op) return illegal_opcode(out.offset, byte, std::nullopt);
+    out.op = *op;
+    return read_immediates(out);
+  }
+  uint32_t code = 0;
+  if (!reader_.read_u32(code)) return false;
+  if (byte == 0xFD && !features_.simd) {
+    return reader_.fail_at(out.offset, DecodeErrorCode::FeatureDisabled, "SIMD (0xfd prefix)");
+  }
+  if (byte == 0xFD && code >= 0x100 && !features_.relaxed_simd) {
+    return reader_.fail_at(out.offset, DecodeErrorCode::FeatureDisabled, "relaxed SIMD");
+  }
+  const std::optional<Opcode> op = opcode_from_prefixed(byte, code);
+  if (!op) return illegal_opcode(out.offset, byte, code);
+  out.op = *op;
+  return read_immediates(out);
+}
+
+// Formatted only on failure: read() is the decoder's hottest function.
+bool InstructionReader::illegal_opcode(uint64_t at, uint8_t byte, std::optional<uint32_t> code) {
+  char name[32];
+  if (code) {
+    std::snprintf(name, sizeof name, "0x%02x 0x%x", byte, *code);
+  } else {
+    std::snprintf(name, sizeof name, "0x%02x", byte);
+  }
+  return reader_.fail_at(at, DecodeErrorCode::IllegalOpcode, name);
 }
 
 // blocktype ::= 0x40 | valtype | s33 (a type index, >= 0)

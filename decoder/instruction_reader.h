@@ -28,7 +28,7 @@ class InstructionReader {
   bool failed() const { return reader_.failed(); }
 
  private:
-  bool read_immediates(Instruction& out);
+  [[gnu::always_inline]] inline bool read_immediates(Instruction& out);
   bool illegal_opcode(uint64_t at, uint8_t byte, std::optional<uint32_t> code);
   bool read_block_type(BlockType& out);
   bool read_memarg(MemArg& out);

@@ -9,8 +9,9 @@ namespace {
 
 constexpr uint32_t kFunctionFrame = UINT32_MAX;
 
-std::string operand_name(uint8_t t) {
-  return t == 0 ? "unknown" : std::string(valtype_name(ValType(t)));
+template <typename Operand>
+std::string operand_name(Operand t) {
+  return uint8_t(t) == 0 ? "unknown" : std::string(valtype_name(ValType(uint8_t(t))));
 }
 
 // Lanes of a SIMD shape from the instruction's text ("i16x8.extract_lane_s" -> 8).
@@ -59,10 +60,18 @@ bool FunctionValidator::validate(uint32_t func, FunctionInfo& info) {
   return true;
 }
 
+// The immediates check_immediates looks at; every other kind needs no check there.
+constexpr uint32_t kCheckedImmediates =
+    1u << unsigned(ImmKind::MemArg) | 1u << unsigned(ImmKind::MemArgLane) |
+    1u << unsigned(ImmKind::Memory) | 1u << unsigned(ImmKind::MemoryCopy) |
+    1u << unsigned(ImmKind::MemoryInit) | 1u << unsigned(ImmKind::Data) |
+    1u << unsigned(ImmKind::Lane) | 1u << unsigned(ImmKind::Shuffle);
+static_assert(unsigned(ImmKind::MemArgLane) < 32);
+
 bool FunctionValidator::step(const Instruction& ins) {
   const OpcodeInfo& op = opcode_info(ins.op);
-  if (!check_immediates(ins)) return false;
-  if (!op.sig.special) return check_fixed(ins);
+  if ((kCheckedImmediates >> unsigned(op.imm) & 1) && !check_immediates(ins)) return false;
+  if (!op.sig.special) return check_fixed(op.sig);
   switch (ins.op) {
     case Opcode::Drop:
     case Opcode::Select:
@@ -88,10 +97,20 @@ bool FunctionValidator::step(const Instruction& ins) {
 }
 
 // Instructions with a signature in opcodes.def: pop the params (last first), push the results.
-bool FunctionValidator::check_fixed(const Instruction& ins) {
-  const Signature& sig = opcode_info(ins.op).sig;
-  for (size_t i = sig.param_count; i-- > 0;) {
-    if (!pop_expect(sig.params[i])) return false;
+// The common case, every operand present above the frame's height, compares them in place.
+bool FunctionValidator::check_fixed(const Signature& sig) {
+  const size_t n = sig.param_count, size = stack_.size();
+  bool in_place = size >= frames_.back().height + n;
+  if (in_place) {
+    const Operand* operands = stack_.data() + size - n;
+    for (size_t i = 0; i < n; ++i) in_place &= operands[i] == Operand(uint8_t(sig.params[i]));
+  }
+  if (in_place) {
+    stack_.resize(size - n);
+  } else {
+    for (size_t i = n; i-- > 0;) {
+      if (!pop_expect(sig.params[i])) return false;
+    }
   }
   for (size_t i = 0; i < sig.result_count; ++i) push(sig.results[i]);
   return true;
@@ -280,7 +299,7 @@ bool FunctionValidator::check_parametric(const Instruction& ins) {
   }
   Operand a = kUnknown, b = kUnknown;
   if (!pop_expect(ValType::I32) || !pop(a) || !pop(b)) return false;
-  const auto is_ref = [](Operand t) { return t != kUnknown && is_reftype(ValType(t)); };
+  const auto is_ref = [](Operand t) { return t != kUnknown && is_reftype(ValType(uint8_t(t))); };
   if (is_ref(a) || is_ref(b)) return mismatch("untyped select needs numeric or vector operands");
   if (a != kUnknown && b != kUnknown && a != b) {
     return mismatch("select operands " + operand_name(b) + " and " + operand_name(a));
@@ -359,7 +378,7 @@ bool FunctionValidator::check_reference(const Instruction& ins) {
     case Opcode::RefIsNull: {
       Operand t = kUnknown;
       if (!pop(t)) return false;
-      if (t != kUnknown && !is_reftype(ValType(t))) {
+      if (t != kUnknown && !is_reftype(ValType(uint8_t(t)))) {
         return mismatch("ref.is_null expects a reference, found " + operand_name(t));
       }
       push(ValType::I32);
@@ -399,13 +418,6 @@ std::span<const ValType> FunctionValidator::label_types(const Frame& frame) cons
 
 // ---- the operand stack ----
 
-void FunctionValidator::push(Operand t) {
-  stack_.push_back(t);
-  if (stack_.size() > info_->max_stack_height) {
-    info_->max_stack_height = static_cast<uint32_t>(stack_.size());
-  }
-}
-
 void FunctionValidator::push_all(std::span<const ValType> types) {
   for (ValType t : types) push(t);
 }
@@ -427,7 +439,7 @@ bool FunctionValidator::pop(Operand& out) {
 bool FunctionValidator::pop_expect(ValType expected) {
   Operand actual = kUnknown;
   if (!pop(actual)) return false;
-  if (actual != kUnknown && actual != Operand(expected)) [[unlikely]] {
+  if (actual != kUnknown && actual != Operand(uint8_t(expected))) [[unlikely]] {
     return operand_mismatch(expected, actual);
   }
   return true;
@@ -456,7 +468,7 @@ bool FunctionValidator::peek_all(std::span<const ValType> types) {
       return mismatch("expected an operand, found none");
     }
     const Operand actual = stack_[--height];
-    if (actual != kUnknown && actual != Operand(types[i])) {
+    if (actual != kUnknown && actual != Operand(uint8_t(types[i]))) {
       return mismatch("expected " + std::string(valtype_name(types[i])) + ", found " +
                       operand_name(actual));
     }

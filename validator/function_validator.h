@@ -22,8 +22,10 @@ class FunctionValidator {
  private:
   // An operand type; kUnknown stands for "any type", produced by popping an empty stack in
   // unreachable code.
-  using Operand = uint8_t;
-  static constexpr Operand kUnknown = 0;
+  // (An enum, not uint8_t: stores through a character type may alias anything, which made the
+  // compiler reload the stack's pointers after every push.)
+  enum class Operand : uint8_t {};
+  static constexpr Operand kUnknown{0};
 
   struct Frame {
     Opcode kind;           // Block, Loop, If, Else (an if after its else), or End (function)
@@ -34,7 +36,7 @@ class FunctionValidator {
   };
 
   bool step(const Instruction& ins);
-  bool check_fixed(const Instruction& ins);
+  bool check_fixed(const Signature& sig);
   bool check_immediates(const Instruction& ins);
   bool check_control(const Instruction& ins);
   bool check_variable(const Instruction& ins);
@@ -50,8 +52,13 @@ class FunctionValidator {
   std::span<const ValType> block_results(const BlockType& type) const;
   std::span<const ValType> label_types(const Frame& frame) const;
 
-  void push(Operand t);
-  void push(ValType t) { push(Operand(t)); }
+  void push(Operand t) {  // inline: run for nearly every instruction
+    stack_.push_back(t);
+    if (stack_.size() > info_->max_stack_height) [[unlikely]] {
+      info_->max_stack_height = static_cast<uint32_t>(stack_.size());
+    }
+  }
+  void push(ValType t) { push(Operand(uint8_t(t))); }
   void push_all(std::span<const ValType> types);
   bool pop(Operand& out);
   bool pop_expect(ValType expected);
