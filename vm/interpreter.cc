@@ -356,7 +356,7 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
 
   Store& store = *store_;
   const EngineConfig& config = store.engine().config();
-  CallFrame* const frame_base = store.frames_.data();
+  CallFrame* const frame_base = store.frames_.get();
   CallFrame* const frame_limit = frame_base + config.max_call_depth;
   CallFrame* top = frame_base + store.frame_top_;  // the next free frame
   Slot* const stack_end =
@@ -612,7 +612,7 @@ enter_wasm : {
     constexpr size_t chunk = CompiledFunction::kFrameInitChunk;
     const uint64_t* init = code.frame_init.data();
     Slot* locals = fp + code.param_slots;
-#pragma GCC unroll 0
+#pragma GCC unroll 1  // 1 = no unrolling (GCC and clang); the loop runs once for most frames
     for (size_t k = 0, n = code.frame_init.size(); k < n; k += chunk)
       std::memcpy(locals + k, init + k, chunk * sizeof(uint64_t));
   }

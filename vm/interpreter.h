@@ -15,10 +15,13 @@ namespace warden {
 class Store;
 struct Function;
 
+// No default member initializers: the Store allocates max_call_depth + 1 of them without
+// touching the pages (each frame is written when it is pushed), so a plugin at rest does not
+// keep 240 KB of zeroed frames resident.
 struct CallFrame {
-  const Cell* return_pc = nullptr;
-  Slot* fp = nullptr;
-  const Function* function = nullptr;  // the caller; nullptr for an entry from the host
+  const Cell* return_pc;
+  Slot* fp;
+  const Function* function;  // the caller; nullptr for an entry from the host
 };
 
 // Calls `function` with its arguments in slots[0..params); its results replace them in

@@ -473,7 +473,7 @@ Result<std::vector<Value>, ExecError> Store::call_unguarded(const Function& func
   if (!value_stack_) {
     value_stack_size_ = engine_.config().value_stack_slots;
     value_stack_.reset(new uint64_t[value_stack_size_]);
-    frames_.resize(engine_.config().max_call_depth + 1);
+    frames_.reset(new CallFrame[engine_.config().max_call_depth + 1]);  // not zeroed
   }
   // The outermost call plus max_host_reentry nested ones.
   if (call_nesting_ > engine_.config().max_host_reentry) {

@@ -146,7 +146,7 @@ class Store {
   // Allocated on the first call, not zeroed: every slot is written before it is read.
   std::unique_ptr<uint64_t[]> value_stack_;
   size_t value_stack_size_ = 0;
-  std::vector<CallFrame> frames_;  // max_call_depth + 1, allocated with the value stack
+  std::unique_ptr<CallFrame[]> frames_;  // max_call_depth + 1, allocated with the value stack
   size_t frame_top_ = 0;           // frames in use
   size_t stack_top_ = 0;           // first free value-stack slot for a new host entry
   uint32_t call_nesting_ = 0;      // Store::call()s running, one inside the other
