@@ -5,7 +5,7 @@ BUILD := build/$(PRESET)
 WARDEN := $(BUILD)/tools/warden
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build demo test asan-test tsan-test fuzz-smoke diff-fuzz bench clean
+.PHONY: all deps build demo test asan-test tsan-test fuzz-smoke diff-fuzz bench pgo clean
 
 all: build
 
@@ -54,6 +54,18 @@ demo: build
 # Every test: unit, CLI and the spec suite (one CTest test per core/*.wast).
 test: build
 	ctest --preset $(PRESET)
+
+# A profile-guided build in build/pgo (docs/building.md): instrumented, trained on the bench
+# workloads and plugin calls (scripts/pgo-train.sh), rebuilt with the profile, and its workload
+# checksums checked. Use it as any build: bench/compare.sh build/pgo, build/pgo/tools/warden.
+PGO_TARGETS := warden warden-full workloads example-plugins
+pgo: deps
+	cmake --preset pgo -DWARDEN_PGO=generate >/dev/null
+	cmake --build --preset pgo --target $(PGO_TARGETS)
+	scripts/pgo-train.sh build/pgo
+	cmake --preset pgo -DWARDEN_PGO=use >/dev/null
+	cmake --build --preset pgo
+	ctest --preset pgo -L workload
 
 # Unit and spec tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan-test: deps

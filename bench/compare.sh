@@ -6,7 +6,8 @@
 # (default 5); every engine's checksum must equal the native one (else the cell says MISMATCH;
 # an engine that fails says FAIL). Prints one table with the ratios warden(fuel)/wasm3,
 # warden(fuel)/warden(no fuel), SIMD build/scalar build under warden and under Node, and a
-# geometric-mean row. WORKLOADS="a b" runs only those.
+# geometric-mean row. WORKLOADS="a b" runs only those, SKIP="node node-simd" leaves engines out;
+# WARDEN_B=path adds a second warden binary (another build or commit) and its ratios to the first.
 # Peers are built by you, outside this repository; nothing here fetches or builds them.
 set -u
 BUILD=${1:?usage: bench/compare.sh BUILD_DIR [RUNS]}
@@ -31,8 +32,17 @@ if command -v node >/dev/null; then
   CMD[node]='node --no-warnings $HERE/node-wasi.mjs $WL/$w.wasm'
   CMD[node-simd]='node --no-warnings $HERE/node-wasi.mjs $WL/$w.simd.wasm'
 fi
+# A second warden build beside the first (WARDEN_B=build/pgo/tools/warden, or another commit's
+# binary): fuel on and off, and the ratios B/warden.
+if [ -n "${WARDEN_B:-}" ]; then
+  ENGINES="$ENGINES warden-b warden-b-nofuel"
+  CMD[warden-b]='$WARDEN_B run --fuel $FUEL $WL/$w.wasm'
+  CMD[warden-b-nofuel]='$WARDEN_B run $WL/$w.wasm'
+fi
 if [ -n "${WASM3:-}" ]; then ENGINES="$ENGINES wasm3"; CMD[wasm3]='$WASM3 $WL/$w.wasm'; fi
 if [ -n "${IWASM:-}" ]; then ENGINES="$ENGINES iwasm"; CMD[iwasm]='$IWASM $WL/$w.wasm'; fi
+# SKIP="node node-simd" leaves those engines out.
+for e in ${SKIP:-}; do ENGINES=$(echo " $ENGINES " | sed "s/ $e / /"); done
 
 # time ENGINE WORKLOAD: prints the wall seconds of one run, or FAIL / MISMATCH.
 time_one() {
@@ -84,7 +94,10 @@ def num(w, e):
     except ValueError: return None
 ratios = [("warden/wasm3", "warden", "wasm3"), ("warden/native", "warden", "native"),
           ("fuel on/off", "warden", "warden-nofuel"), ("simd/scalar", "warden-simd", "warden"),
-          ("node simd/scalar", "node-simd", "node")]
+          ("node simd/scalar", "node-simd", "node"), ("b/warden", "warden-b", "warden"),
+          ("b nofuel/nofuel", "warden-b-nofuel", "warden-nofuel"),
+          ("b fuel on/off", "warden-b", "warden-b-nofuel"), ("b/wasm3", "warden-b", "wasm3")]
+ratios = [r for r in ratios if r[1] in engines]
 ratios = [r for r in ratios if r[2] in engines]
 head = ["workload"] + engines + [r[0] for r in ratios]
 rows, logs = [], {r[0]: [] for r in ratios}

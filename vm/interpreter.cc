@@ -49,6 +49,10 @@ static_assert(std::endian::native == std::endian::little, "slots and memory assu
 
 namespace {
 
+#if !defined(WARDEN_LAYOUT_NUDGE)
+#define WARDEN_LAYOUT_NUDGE 0
+#endif
+
 constexpr TrapCode kNoTrap = static_cast<TrapCode>(0xFF);
 
 // The slot representation of a value type.
@@ -386,6 +390,15 @@ const void* const* Interpreter::run(const Function* function, Slot* fp,
     }
   };
 
+  // Benchmarking only (vm/CMakeLists.txt): N bytes of no-ops here move every handler placed
+  // after the entry by N bytes without changing any instruction, to measure layout sensitivity.
+  // Present with N = 0 (no bytes) too, so that every nudge has the same control flow and a
+  // profile-guided build's profile fits them all.
+#if !defined(WARDEN_SWITCH_DISPATCH) && (defined(__x86_64__) || defined(__i386__))
+#define WARDEN_STRINGIFY2(x) #x
+#define WARDEN_STRINGIFY(x) WARDEN_STRINGIFY2(x)
+  asm volatile(".skip " WARDEN_STRINGIFY(WARDEN_LAYOUT_NUDGE) ", 0x90");
+#endif
   entry_frames_ = store.frame_top_;
   if (top >= frame_limit) {
     trap = TrapCode::CallStackExhausted;

@@ -5,7 +5,7 @@
 namespace warden {
 
 std::string to_string(const Value& v) {
-  char buf[64];
+  char buf[64] = "?";  // a type outside the enum (a corrupted Value) prints as ?
   switch (v.type) {
     case ValType::I32: std::snprintf(buf, sizeof buf, "i32:%d", v.as_i32()); break;
     case ValType::I64:
